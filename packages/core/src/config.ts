@@ -1,0 +1,137 @@
+import { ConfigError } from './errors.ts';
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export type StorageBackend = 'postgres' | 'embedded' | 'memory';
+export type EventBusKind = 'postgres' | 'redis';
+
+/** Cluster-wide concurrency caps: `total` over every kind, and one per named kind. */
+export interface ConcurrencyCaps {
+  total: number;
+  perKind: Record<string, number>;
+}
+
+export interface Config {
+  databaseUrl: string | undefined;
+  storageBackend: StorageBackend;
+  port: number;
+  host: string;
+  dataDir: string;
+  workerConcurrency: number;
+  leaseSeconds: number;
+  logLevel: LogLevel;
+  taskRetentionHours: number;
+  caps: ConcurrencyCaps;
+  eventBus: EventBusKind;
+  redisUrl: string | undefined;
+  auth: 'on' | 'off';
+  /** Connections in each process's pool. */
+  databasePoolSize: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function read(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined) return undefined;
+  const trimmed = raw.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, raw, `a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function positiveNumber(env: Env, name: string, fallback: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(name, raw, 'a number greater than 0');
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const value = raw.toLowerCase();
+  if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(name, raw, `one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, raw, `a URL such as ${protocols[0]}//host:port/...`);
+  }
+  if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, raw, `a URL starting with ${protocols.join(' or ')}//`);
+  return raw;
+}
+
+const CAP_SUFFIX = '_MAX_CONCURRENT';
+const MAX_CAP = 1_000_000;
+
+/** `VIDEO_MAX_CONCURRENT`, `IMAGE_MAX_CONCURRENT` and any `<KIND>_MAX_CONCURRENT`. */
+function readCaps(env: Env): ConcurrencyCaps {
+  const perKind: Record<string, number> = { video: 2, image: 3 };
+  for (const name of Object.keys(env)) {
+    if (!name.endsWith(CAP_SUFFIX) || name === 'MAX_CONCURRENT_TASKS') continue;
+    const kind = name.slice(0, -CAP_SUFFIX.length).toLowerCase();
+    if (!/^[a-z][a-z0-9_]{0,31}$/.test(kind)) {
+      throw new ConfigError(name, env[name] ?? '', 'a kind name of letters, digits and _ before _MAX_CONCURRENT');
+    }
+    perKind[kind] = integer(env, name, perKind[kind] ?? MAX_CAP, 1, MAX_CAP);
+  }
+  return { total: integer(env, 'MAX_CONCURRENT_TASKS', 10, 1, MAX_CAP), perKind };
+}
+
+function storageBackend(env: Env, databaseUrl: string | undefined): StorageBackend {
+  const raw = read(env, 'TASK_STORAGE_BACKEND');
+  if (raw?.toLowerCase() === 'redis') {
+    throw new ConfigError(
+      'TASK_STORAGE_BACKEND',
+      raw,
+      'postgres, embedded or memory (Redis serves as the event bus only: set EVENT_BUS=redis and REDIS_URL)',
+    );
+  }
+  const backend = oneOf<StorageBackend>(env, 'TASK_STORAGE_BACKEND', ['postgres', 'embedded', 'memory'], databaseUrl ? 'postgres' : 'embedded');
+  if (backend === 'postgres' && !databaseUrl) {
+    throw new ConfigError('DATABASE_URL', '', 'a postgres:// URL when TASK_STORAGE_BACKEND=postgres');
+  }
+  return backend;
+}
+
+/**
+ * Reads and validates the configuration. Throws a `ConfigError` whose message is one line naming
+ * the variable, its value and what is allowed; processes print it and exit.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  const eventBus = oneOf<EventBusKind>(env, 'EVENT_BUS', ['postgres', 'redis'], 'postgres');
+  const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  if (eventBus === 'redis' && !redisUrl) throw new ConfigError('REDIS_URL', '', 'a redis:// URL when EVENT_BUS=redis');
+  return {
+    databaseUrl,
+    storageBackend: storageBackend(env, databaseUrl),
+    port: integer(env, 'PORT', 8000, 0, 65535),
+    host: read(env, 'HOST') ?? '127.0.0.1',
+    dataDir: read(env, 'TASKLANE_DATA_DIR') ?? '.tasklane',
+    workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 10, 1, 10_000),
+    leaseSeconds: integer(env, 'LEASE_SECONDS', 30, 2, 3600),
+    logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'silent'], 'info'),
+    taskRetentionHours: positiveNumber(env, 'TASK_RETENTION_HOURS', 24),
+    caps: readCaps(env),
+    eventBus,
+    redisUrl,
+    auth: oneOf(env, 'AUTH', ['on', 'off'], 'off'),
+    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+  };
+}

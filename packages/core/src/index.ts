@@ -1,0 +1,7 @@
+export * from './status.ts';
+export * from './task.ts';
+export * from './errors.ts';
+export * from './ids.ts';
+export * from './config.ts';
+export * from './backoff.ts';
+export * from './validate.ts';

@@ -1,0 +1,57 @@
+import type { TaskStatus } from './status.ts';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** What a failed (or retrying) task records about its last error. */
+export interface TaskErrorInfo {
+  type: string;
+  message: string;
+  retryable: boolean;
+}
+
+/** A task as stored: one row of `tasklane.tasks`. */
+export interface Task {
+  id: string;
+  kind: string;
+  service: string | null;
+  owner: string;
+  status: TaskStatus;
+  progress: number;
+  message: string | null;
+  input: JsonValue;
+  result: JsonValue | null;
+  error: TaskErrorInfo | null;
+  priority: number;
+  runAt: Date;
+  attempts: number;
+  maxAttempts: number;
+  leaseOwner: string | null;
+  idempotencyKey: string | null;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  completedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+/** What a client gives to create a task. */
+export interface NewTask {
+  kind: string;
+  input?: JsonValue;
+  service?: string | null;
+  owner?: string;
+  /** Higher runs first. Default 0. */
+  priority?: number;
+  maxAttempts?: number;
+  /** Do not start before this time. */
+  runAt?: Date;
+  idempotencyKey?: string | null;
+}
+
+export const DEFAULT_OWNER = 'default';
+export const DEFAULT_MAX_ATTEMPTS = 3;
+export const MAX_PRIORITY = 1000;
+export const MAX_ATTEMPTS_LIMIT = 100;
+export const KIND_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/index.ts';
+
+describe('loadConfig', () => {
+  it('uses the seed defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(8000);
+    expect(config.taskRetentionHours).toBe(24);
+    expect(config.caps).toEqual({ total: 10, perKind: { video: 2, image: 3 } });
+    expect(config.storageBackend).toBe('embedded');
+    expect(config.dataDir).toBe('.tasklane');
+    expect(config.auth).toBe('off');
+  });
+
+  it('reads caps for any kind from <KIND>_MAX_CONCURRENT', () => {
+    const config = loadConfig({ MAX_CONCURRENT_TASKS: '50', VIDEO_MAX_CONCURRENT: '4', AUDIO_MAX_CONCURRENT: '7' });
+    expect(config.caps).toEqual({ total: 50, perKind: { video: 4, image: 3, audio: 7 } });
+  });
+
+  it('uses postgres storage when DATABASE_URL is set', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h:5432/db' }).storageBackend).toBe('postgres');
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'Invalid PORT="eighty": expected a whole number from 0 to 65535'],
+    [{ PORT: '70000' }, 'Invalid PORT="70000": expected a whole number from 0 to 65535'],
+    [{ VIDEO_MAX_CONCURRENT: '0' }, 'Invalid VIDEO_MAX_CONCURRENT="0": expected a whole number from 1 to 1000000'],
+    [{ MAX_CONCURRENT_TASKS: '2.5' }, 'Invalid MAX_CONCURRENT_TASKS="2.5": expected a whole number from 1 to 1000000'],
+    [{ TASK_RETENTION_HOURS: '-1' }, 'Invalid TASK_RETENTION_HOURS="-1": expected a number greater than 0'],
+    [{ LOG_LEVEL: 'loud' }, 'Invalid LOG_LEVEL="loud": expected one of trace, debug, info, warn, error, silent'],
+    [{ DATABASE_URL: 'mysql://x' }, 'Invalid DATABASE_URL="mysql://x": expected a URL starting with postgres: or postgresql://'],
+    [{ AUTH: 'maybe' }, 'Invalid AUTH="maybe": expected one of on, off'],
+    [{ EVENT_BUS: 'redis' }, 'Invalid REDIS_URL="": expected a redis:// URL when EVENT_BUS=redis'],
+    [{ TASK_STORAGE_BACKEND: 'postgres' }, 'Invalid DATABASE_URL="": expected a postgres:// URL when TASK_STORAGE_BACKEND=postgres'],
+  ])('refuses %o with one clear line', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(new ConfigError('X', '', '').constructor as typeof ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('refuses the Redis storage backend and says Redis is the event bus only', () => {
+    expect(() => loadConfig({ TASK_STORAGE_BACKEND: 'redis' })).toThrow(/Redis serves as the event bus only/);
+  });
+});

@@ -1,0 +1,36 @@
+import pg from 'pg';
+import { Kysely, PostgresDialect } from 'kysely';
+import type { Database } from './schema.ts';
+
+// int8 (version, counts) as a JS number: versions and counts stay far below 2^53.
+const INT8_OID = 20;
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format ?? 'text');
+  },
+};
+
+export interface PoolOptions {
+  connectionString: string;
+  /** Connections in the pool. @default 10 */
+  max?: number;
+  applicationName?: string;
+}
+
+export function createPool({ connectionString, max = 10, applicationName = 'tasklane' }: PoolOptions): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max, types, application_name: applicationName, connectionTimeoutMillis: 10_000 });
+  // An idle client that loses its server (restart, outage) emits here; without a listener the
+  // process would crash. The pool drops the client and the next query opens a new one.
+  pool.on('error', () => {});
+  return pool;
+}
+
+export function createDb(pool: pg.Pool): Kysely<Database> {
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** A single connection outside any pool, for LISTEN and for admin work. */
+export function createClient(connectionString: string, applicationName = 'tasklane'): pg.Client {
+  return new pg.Client({ connectionString, types, application_name: applicationName });
+}

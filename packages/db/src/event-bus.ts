@@ -1,0 +1,129 @@
+import type pg from 'pg';
+import type { TaskStatus } from '@tasklane/core';
+import { createClient } from './connect.ts';
+import { TASK_CHANNEL } from './schema.ts';
+
+/** One announced change: a wake-up, not the data. */
+export interface TaskChange {
+  id: string;
+  version: number;
+  status: TaskStatus;
+}
+
+/** Delivers task change announcements to this process. LISTEN/NOTIFY today; Redis behind the same shape. */
+export interface EventBus {
+  /** Resolves once listening. */
+  start(): Promise<void>;
+  onChanges(listener: (changes: TaskChange[]) => void): () => void;
+  /** Called after the bus lost its connection and listens again: changes in between were missed. */
+  onReconnect(listener: () => void): () => void;
+  readonly connected: boolean;
+  close(): Promise<void>;
+}
+
+const STATUS_BY_CODE: Record<string, TaskStatus> = {
+  p: 'pending',
+  r: 'processing',
+  c: 'completed',
+  f: 'failed',
+  x: 'cancelled',
+};
+
+/** Parses the trigger's payload: space-separated `id:version:s` entries. */
+export function parseChanges(payload: string): TaskChange[] {
+  const changes: TaskChange[] = [];
+  for (const entry of payload.split(' ')) {
+    const [id, version, code] = entry.split(':');
+    const status = code ? STATUS_BY_CODE[code] : undefined;
+    if (id && version && status) changes.push({ id, version: Number(version), status });
+  }
+  return changes;
+}
+
+export interface PgEventBusOptions {
+  connectionString: string;
+  /** Longest wait between reconnection attempts. @default 5000 */
+  maxReconnectDelayMs?: number;
+  onError?: (error: Error) => void;
+}
+
+/**
+ * One LISTEN connection for the whole process. When it drops (server restart, a killed backend,
+ * a network cut) it reconnects with backoff and then tells `onReconnect` listeners, who re-read
+ * what they follow: notifications sent while it was away are gone.
+ */
+export class PgEventBus implements EventBus {
+  private client: pg.Client | undefined;
+  private readonly changeListeners = new Set<(changes: TaskChange[]) => void>();
+  private readonly reconnectListeners = new Set<() => void>();
+  private closed = false;
+  private everConnected = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  connected = false;
+
+  constructor(private readonly options: PgEventBusOptions) {}
+
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  onChanges(listener: (changes: TaskChange[]) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  onReconnect(listener: () => void): () => void {
+    this.reconnectListeners.add(listener);
+    return () => this.reconnectListeners.delete(listener);
+  }
+
+  private async connect(): Promise<void> {
+    const client = createClient(this.options.connectionString, 'tasklane-listen');
+    client.on('notification', (message) => {
+      if (message.channel !== TASK_CHANNEL || !message.payload) return;
+      const changes = parseChanges(message.payload);
+      for (const listener of this.changeListeners) listener(changes);
+    });
+    const lost = (error?: Error) => {
+      if (this.client !== client) return;
+      this.client = undefined;
+      this.connected = false;
+      if (error) this.options.onError?.(error);
+      client.end().catch(() => {});
+      this.scheduleReconnect(100);
+    };
+    client.on('error', lost);
+    client.on('end', () => lost());
+    await client.connect();
+    await client.query(`listen ${TASK_CHANNEL}`);
+    this.client = client;
+    this.connected = true;
+    if (this.closed) {
+      await client.end();
+      return;
+    }
+    if (this.everConnected) for (const listener of this.reconnectListeners) listener();
+    this.everConnected = true;
+  }
+
+  private scheduleReconnect(delayMs: number): void {
+    if (this.closed || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.connect().catch((error: Error) => {
+        this.options.onError?.(error);
+        this.scheduleReconnect(Math.min(delayMs * 2, this.options.maxReconnectDelayMs ?? 5000));
+      });
+    }, delayMs);
+    this.reconnectTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    this.connected = false;
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => {});
+  }
+}

@@ -1,0 +1,13 @@
+export * from './schema.ts';
+export * from './connect.ts';
+export * from './migrate.ts';
+export * from './embedded-postgres.ts';
+export * from './database-url.ts';
+export * from './task-row.ts';
+export * from './task-store.ts';
+export * from './worker-store.ts';
+export * from './maintenance.ts';
+export * from './event-bus.ts';
+export * from './task-feed.ts';
+export * from './async-queue.ts';
+export { encodeCursor, decodeCursor } from './cursor.ts';

@@ -1,0 +1,157 @@
+import { TaskNotFoundError, isTerminal, type Task } from '@tasklane/core';
+import { AsyncQueue } from './async-queue.ts';
+import type { EventBus, TaskChange } from './event-bus.ts';
+import type { Scope, TaskStore } from './task-store.ts';
+
+type Listener = (task: Task) => void;
+
+const READ_BATCH = 500;
+const RETRY_READ_MS = 500;
+
+export interface FollowOptions extends Scope {
+  signal?: AbortSignal;
+  /** Skip states at or below this version (resuming after `Last-Event-ID`). */
+  afterVersion?: number;
+}
+
+/**
+ * Fans task changes out to this process's subscribers. Announcements from the bus are collected,
+ * the changed rows read in batches (one read per change for the whole process, however many
+ * subscribers follow it), and each row handed to the listeners of its id and to the listeners
+ * of all tasks. After the bus reconnects, every followed task is read again, so a subscriber
+ * misses no state that matters: at worst intermediate ones are coalesced.
+ */
+export class TaskFeed {
+  private readonly byId = new Map<string, Set<Listener>>();
+  private readonly everyTask = new Set<Listener>();
+  /** The newest version delivered for each followed id; older announcements need no read. */
+  private readonly delivered = new Map<string, number>();
+  private readonly toRead = new Set<string>();
+  private reading = false;
+  private readonly unsubscribe: (() => void)[];
+  /** Rows read by this feed so far (for metrics and for the "one read per change" tests). */
+  rowsRead = 0;
+
+  constructor(
+    private readonly store: TaskStore,
+    private readonly bus: EventBus,
+  ) {
+    this.unsubscribe = [bus.onChanges((changes) => this.announce(changes)), bus.onReconnect(() => this.resync())];
+  }
+
+  /** Number of ids with at least one follower, and of listeners to every task. */
+  get size(): { tasks: number; everyTask: number } {
+    return { tasks: this.byId.size, everyTask: this.everyTask.size };
+  }
+
+  watch(id: string, listener: Listener): () => void {
+    let listeners = this.byId.get(id);
+    if (!listeners) this.byId.set(id, (listeners = new Set()));
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.byId.get(id) === listeners) {
+        this.byId.delete(id);
+        this.delivered.delete(id);
+      }
+    };
+  }
+
+  watchAll(listener: Listener): () => void {
+    this.everyTask.add(listener);
+    return () => this.everyTask.delete(listener);
+  }
+
+  /**
+   * The task's current state, then each newer state, ending after a terminal one. Subscribes
+   * before reading, so no change between the read and the subscription can be lost.
+   * Throws `TaskNotFoundError` for an unknown id (or another owner's).
+   */
+  async *follow(id: string, options: FollowOptions = {}): AsyncGenerator<Task, void, undefined> {
+    const queue = new AsyncQueue<Task>(options.signal);
+    const stop = this.watch(id, (task) => queue.push(task));
+    try {
+      const current = await this.store.get(id, options);
+      if (!current) throw new TaskNotFoundError(id);
+      let version = options.afterVersion ?? 0;
+      if (current.version > version) {
+        version = current.version;
+        yield current;
+      }
+      if (isTerminal(current.status)) return;
+      for await (const task of queue) {
+        if (task.version <= version) continue;
+        version = task.version;
+        yield task;
+        if (isTerminal(task.status)) return;
+      }
+    } finally {
+      stop();
+      queue.close();
+    }
+  }
+
+  /** Resolves with the task once its version passes `afterVersion`, or undefined after `timeoutMs`. */
+  async waitForChange(id: string, afterVersion: number, timeoutMs: number, scope: Scope = {}): Promise<Task | undefined> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    try {
+      for await (const task of this.follow(id, { ...scope, signal: controller.signal, afterVersion })) return task;
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private announce(changes: TaskChange[]): void {
+    const everything = this.everyTask.size > 0;
+    for (const change of changes) {
+      if (!everything && !this.byId.has(change.id)) continue;
+      if ((this.delivered.get(change.id) ?? 0) >= change.version) continue;
+      this.toRead.add(change.id);
+    }
+    void this.drain();
+  }
+
+  private resync(): void {
+    for (const id of this.byId.keys()) this.toRead.add(id);
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.reading) return;
+    this.reading = true;
+    try {
+      while (this.toRead.size > 0) {
+        const ids = [...this.toRead].slice(0, READ_BATCH);
+        let tasks: Task[];
+        try {
+          tasks = await this.store.getMany(ids);
+        } catch {
+          // The database is away: keep the ids and try again; the bus will resync on reconnect too.
+          await new Promise((resolve) => setTimeout(resolve, RETRY_READ_MS).unref());
+          continue;
+        }
+        for (const id of ids) this.toRead.delete(id);
+        this.rowsRead += tasks.length;
+        for (const task of tasks) this.deliver(task);
+      }
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  private deliver(task: Task): void {
+    const listeners = this.byId.get(task.id);
+    if (listeners) {
+      if ((this.delivered.get(task.id) ?? 0) >= task.version) return;
+      this.delivered.set(task.id, task.version);
+      for (const listener of [...listeners]) listener(task);
+    }
+    for (const listener of this.everyTask) listener(task);
+  }
+
+  close(): void {
+    for (const stop of this.unsubscribe) stop();
+  }
+}

@@ -1,0 +1,55 @@
+import type { Task, TaskErrorInfo, TaskStatus, JsonValue } from '@tasklane/core';
+
+/** A `tasklane.tasks` row as `pg` returns it from `select *` or `returning *`. */
+export interface TaskRow {
+  id: string;
+  kind: string;
+  service: string | null;
+  owner: string;
+  status: TaskStatus;
+  progress: number;
+  message: string | null;
+  input: JsonValue;
+  result: JsonValue | null;
+  error: TaskErrorInfo | null;
+  priority: number;
+  run_at: Date;
+  attempts: number;
+  max_attempts: number;
+  lease_owner: string | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  started_at: Date | null;
+  completed_at: Date | null;
+  finished_at: Date | null;
+}
+
+export function toTask(row: TaskRow): Task {
+  return {
+    id: row.id,
+    kind: row.kind,
+    service: row.service,
+    owner: row.owner,
+    status: row.status,
+    progress: row.progress,
+    message: row.message,
+    input: row.input,
+    result: row.result,
+    error: row.error,
+    priority: row.priority,
+    runAt: row.run_at,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    leaseOwner: row.lease_owner,
+    idempotencyKey: row.idempotency_key,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+    finishedAt: row.finished_at,
+  };
+}

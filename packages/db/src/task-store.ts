@@ -1,0 +1,226 @@
+import type pg from 'pg';
+import { sql, type Kysely } from 'kysely';
+import {
+  DEFAULT_OWNER,
+  IdempotencyConflictError,
+  TaskNotCancellableError,
+  TaskNotFoundError,
+  ValidationError,
+  newTaskId,
+  requestHash,
+  validateNewTask,
+  type NewTask,
+  type Task,
+  type TaskStatus,
+} from '@tasklane/core';
+import { createDb } from './connect.ts';
+import type { Database } from './schema.ts';
+import { toTask, type TaskRow } from './task-row.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+
+export interface SubmitResult {
+  task: Task;
+  /** True when an idempotency key matched an earlier identical request: nothing new was created. */
+  replayed: boolean;
+}
+
+export interface CancelResult {
+  task: Task;
+  /** True when the task had been cancelled before this call (cancel is idempotent). */
+  alreadyCancelled: boolean;
+}
+
+/** Restricts an operation to one owner's tasks; `undefined` (admin, or auth off) sees every task. */
+export interface Scope {
+  owner?: string | undefined;
+}
+
+export interface ListFilter extends Scope {
+  status?: readonly TaskStatus[] | undefined;
+  kind?: readonly string[] | undefined;
+  createdAfter?: Date | undefined;
+  createdBefore?: Date | undefined;
+  order?: 'asc' | 'desc' | undefined;
+  /** @default 100 */
+  limit?: number | undefined;
+  /** The `nextCursor` of the previous page. */
+  after?: string | undefined;
+}
+
+export interface TaskPage {
+  tasks: Task[];
+  /** Pass as `after` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export interface QueueStats {
+  counts: { status: TaskStatus; kind: string; count: number }[];
+  processingByKind: Record<string, number>;
+  oldestPendingAgeSeconds: number | null;
+}
+
+export const MAX_LIST_LIMIT = 1000;
+
+const GET_BY_ID = 'select * from tasklane.tasks where id = $1';
+
+/** Everything a client does with tasks: submit, read, list, cancel. */
+export class TaskStore {
+  readonly db: Kysely<Database>;
+
+  constructor(readonly pool: pg.Pool) {
+    this.db = createDb(pool);
+  }
+
+  async submit(task: NewTask, scope: Scope = {}): Promise<SubmitResult> {
+    const [result] = await this.submitMany([task], scope);
+    return result!;
+  }
+
+  /**
+   * Inserts many tasks in one statement. A repeated idempotency key with the same request returns
+   * the original task (`replayed`); with a different request it throws `IdempotencyConflictError`.
+   */
+  async submitMany(tasks: readonly NewTask[], scope: Scope = {}): Promise<SubmitResult[]> {
+    const owner = scope.owner ?? DEFAULT_OWNER;
+    const prepared = tasks.map((raw, index) => {
+      let valid;
+      try {
+        valid = validateNewTask(raw);
+      } catch (error) {
+        if (error instanceof ValidationError && tasks.length > 1) throw new ValidationError(`tasks[${index}].${error.field}`, error.rule);
+        throw error;
+      }
+      return {
+        id: newTaskId(valid.kind),
+        kind: valid.kind,
+        service: valid.service,
+        owner,
+        input: valid.input,
+        priority: valid.priority,
+        run_at: valid.runAt?.toISOString() ?? null,
+        max_attempts: valid.maxAttempts,
+        idempotency_key: valid.idempotencyKey,
+        request_hash: valid.idempotencyKey === null ? null : requestHash(valid),
+      };
+    });
+    if (prepared.length === 0) return [];
+    const { rows } = await this.pool.query<TaskRow>(
+      `insert into tasklane.tasks
+         (id, kind, service, owner, status, message, input, priority, run_at, max_attempts, idempotency_key, request_hash)
+       select x.id, x.kind, x.service, x.owner, 'pending', 'Task queued', x.input, x.priority,
+              coalesce(x.run_at, now()), x.max_attempts, x.idempotency_key, x.request_hash
+       from jsonb_to_recordset($1::jsonb) as x(id text, kind text, service text, owner text, input jsonb,
+              priority int, run_at timestamptz, max_attempts int, idempotency_key text, request_hash text)
+       on conflict (owner, idempotency_key) where idempotency_key is not null do nothing
+       returning *`,
+      [JSON.stringify(prepared)],
+    );
+    const inserted = new Map(rows.map((row) => [row.id, row]));
+    const results: SubmitResult[] = [];
+    for (const p of prepared) {
+      const row = inserted.get(p.id);
+      if (row) {
+        results.push({ task: toTask(row), replayed: false });
+        continue;
+      }
+      // Skipped by ON CONFLICT: an earlier request holds this key (it waited for that one to commit).
+      const { rows: existing } = await this.pool.query<TaskRow>(
+        'select * from tasklane.tasks where owner = $1 and idempotency_key = $2',
+        [owner, p.idempotency_key],
+      );
+      const original = existing[0];
+      if (!original || original.request_hash !== p.request_hash) throw new IdempotencyConflictError(p.idempotency_key!);
+      results.push({ task: toTask(original), replayed: true });
+    }
+    return results;
+  }
+
+  /** One task by id, or undefined when there is none (or it belongs to another owner). */
+  async get(id: string, scope: Scope = {}): Promise<Task | undefined> {
+    const { rows } = await this.pool.query<TaskRow>({ name: 'tasklane_get', text: GET_BY_ID, values: [id] });
+    const row = rows[0];
+    if (!row || (scope.owner !== undefined && row.owner !== scope.owner)) return undefined;
+    return toTask(row);
+  }
+
+  async getOrThrow(id: string, scope: Scope = {}): Promise<Task> {
+    const task = await this.get(id, scope);
+    if (!task) throw new TaskNotFoundError(id);
+    return task;
+  }
+
+  /** Several tasks by id in one read, in no particular order; missing ids are left out. */
+  async getMany(ids: readonly string[]): Promise<Task[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.pool.query<TaskRow>('select * from tasklane.tasks where id = any($1::text[])', [ids]);
+    return rows.map(toTask);
+  }
+
+  /** A page of tasks in creation order (keyset pagination on created_at, id). */
+  async list(filter: ListFilter = {}): Promise<TaskPage> {
+    const limit = filter.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+      throw new ValidationError('limit', `must be a whole number from 1 to ${MAX_LIST_LIMIT}`);
+    }
+    const desc = filter.order === 'desc';
+    let query = this.db.selectFrom('tasklane.tasks').selectAll();
+    if (filter.owner !== undefined) query = query.where('owner', '=', filter.owner);
+    if (filter.status?.length) query = query.where('status', 'in', [...filter.status]);
+    if (filter.kind?.length) query = query.where('kind', 'in', [...filter.kind]);
+    if (filter.createdAfter) query = query.where('created_at', '>', filter.createdAfter);
+    if (filter.createdBefore) query = query.where('created_at', '<', filter.createdBefore);
+    if (filter.after) {
+      const cursor = decodeCursor(filter.after);
+      query = query.where(sql<boolean>`(created_at, id) ${sql.raw(desc ? '<' : '>')} (${cursor.createdAt}::timestamptz, ${cursor.id})`);
+    }
+    const direction = desc ? 'desc' : 'asc';
+    const rows = (await query
+      .orderBy('created_at', direction)
+      .orderBy('id', direction)
+      .limit(limit + 1)
+      .execute()) as unknown as TaskRow[];
+    const tasks = rows.slice(0, limit).map(toTask);
+    const last = tasks[tasks.length - 1];
+    return { tasks, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+  }
+
+  /**
+   * Cancels a pending or processing task. An already cancelled task answers the same again; a
+   * completed or failed one throws `TaskNotCancellableError`; an unknown one `TaskNotFoundError`.
+   * The worker running it hears of it through the change notification and aborts its handler.
+   */
+  async cancel(id: string, scope: Scope = {}): Promise<CancelResult> {
+    const { rows } = await this.pool.query<TaskRow>(
+      `update tasklane.tasks
+         set status = 'cancelled', message = 'Task cancelled', finished_at = now(), lease_owner = null
+       where id = $1 and status in ('pending', 'processing') and ($2::text is null or owner = $2)
+       returning *`,
+      [id, scope.owner ?? null],
+    );
+    if (rows[0]) return { task: toTask(rows[0]), alreadyCancelled: false };
+    const task = await this.getOrThrow(id, scope);
+    if (task.status === 'cancelled') return { task, alreadyCancelled: true };
+    // Raced with a worker: it may have just moved between pending and processing; try once more.
+    if (task.status === 'pending' || task.status === 'processing') return this.cancel(id, scope);
+    throw new TaskNotCancellableError(id, task.status);
+  }
+
+  async queueStats(scope: Scope = {}): Promise<QueueStats> {
+    const owner = scope.owner ?? null;
+    const [counts, oldest] = await Promise.all([
+      this.pool.query<{ status: TaskStatus; kind: string; count: number }>(
+        `select status, kind, count(*)::int as count from tasklane.tasks
+         where ($1::text is null or owner = $1) group by status, kind order by status, kind`,
+        [owner],
+      ),
+      this.pool.query<{ age: number | null }>(
+        `select extract(epoch from now() - min(created_at))::float8 as age from tasklane.tasks
+         where status = 'pending' and ($1::text is null or owner = $1)`,
+        [owner],
+      ),
+    ]);
+    const processingByKind: Record<string, number> = {};
+    for (const row of counts.rows) if (row.status === 'processing') processingByKind[row.kind] = row.count;
+    return { counts: counts.rows, processingByKind, oldestPendingAgeSeconds: oldest.rows[0]?.age ?? null };
+  }
+}

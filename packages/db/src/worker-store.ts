@@ -1,0 +1,161 @@
+import type pg from 'pg';
+import type { ConcurrencyCaps, JsonValue, Task, TaskErrorInfo } from '@tasklane/core';
+import { toTask, type TaskRow } from './task-row.ts';
+
+/** Identifies one attempt of one task held by one worker: the fencing token for every write. */
+export interface Held {
+  id: string;
+  attempt: number;
+}
+
+export interface Completion extends Held {
+  result: JsonValue;
+  service?: string | null;
+}
+
+export interface Failure extends Held {
+  error: TaskErrorInfo;
+  /** The last progress the handler reported, kept on the failed task as the seed shows. */
+  progress?: number;
+}
+
+export interface WorkerStoreOptions {
+  workerId: string;
+  leaseSeconds: number;
+  /** First retry delay; later retries double it, with jitter. @default 1 */
+  retryBaseSeconds?: number;
+}
+
+/**
+ * What a worker process does to the tasks it runs. Every write after the claim is fenced by the
+ * lease owner and the attempt number, so a worker that lost a task (swept, cancelled, or retried
+ * elsewhere) cannot change it.
+ */
+export class WorkerStore {
+  readonly workerId: string;
+  readonly leaseSeconds: number;
+  readonly retryBaseSeconds: number;
+
+  constructor(
+    readonly pool: pg.Pool,
+    { workerId, leaseSeconds, retryBaseSeconds = 1 }: WorkerStoreOptions,
+  ) {
+    this.workerId = workerId;
+    this.leaseSeconds = leaseSeconds;
+    this.retryBaseSeconds = retryBaseSeconds;
+  }
+
+  /** Claims up to `max` runnable tasks of the given kinds, within the cluster-wide caps. */
+  async claim(max: number, kinds: readonly string[], caps: ConcurrencyCaps): Promise<Task[]> {
+    if (max <= 0 || kinds.length === 0) return [];
+    const { rows } = await this.pool.query<TaskRow>({
+      name: 'tasklane_claim',
+      text: 'select * from tasklane.claim($1, $2, $3::text[], $4, $5::jsonb, $6)',
+      values: [this.workerId, max, kinds, caps.total, JSON.stringify(caps.perKind), this.leaseSeconds],
+    });
+    return rows.map(toTask);
+  }
+
+  /**
+   * Renews this worker's lease, which covers every task it holds: one write per worker, however
+   * many tasks. Returns the held attempts it no longer owns (cancelled, swept, or gone).
+   */
+  async heartbeat(held: readonly Held[]): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>({
+      name: 'tasklane_heartbeat',
+      text: `with renewed as (
+               insert into tasklane.workers (id, expires_at) values ($1, now() + make_interval(secs => $2))
+               on conflict (id) do update set expires_at = excluded.expires_at
+               returning id
+             )
+             select h.id from unnest($3::text[], $4::int[]) as h(id, attempt)
+             where not exists (
+               select 1 from tasklane.tasks t
+               where t.id = h.id and t.status = 'processing' and t.lease_owner = $1 and t.attempts = h.attempt
+             ) and exists (select 1 from renewed)`,
+      values: [this.workerId, this.leaseSeconds, held.map((h) => h.id), held.map((h) => h.attempt)],
+    });
+    return rows.map((r) => r.id);
+  }
+
+  /** Records progress; false when this worker no longer holds the attempt. */
+  async progress(held: Held, progress: number, message: string | null): Promise<boolean> {
+    const { rowCount } = await this.pool.query({
+      name: 'tasklane_progress',
+      text: `update tasklane.tasks set progress = $4, message = coalesce($5, message)
+             where id = $1 and status = 'processing' and lease_owner = $2 and attempts = $3`,
+      values: [held.id, this.workerId, held.attempt, Math.max(0, Math.min(100, Math.round(progress))), message],
+    });
+    return rowCount === 1;
+  }
+
+  /** Completes many attempts in one statement; returns the ids that were still held (and so completed). */
+  async complete(completions: readonly Completion[]): Promise<Set<string>> {
+    if (completions.length === 0) return new Set();
+    const { rows } = await this.pool.query<{ id: string }>({
+      name: 'tasklane_complete',
+      text: `update tasklane.tasks t
+               set status = 'completed', progress = 100, result = x.result, service = coalesce(x.service, t.service),
+                   message = 'Task completed successfully', error = null, lease_owner = null,
+                   completed_at = now(), finished_at = now()
+             from jsonb_to_recordset($2::jsonb) as x(id text, attempt int, result jsonb, service text)
+             where t.id = x.id and t.status = 'processing' and t.lease_owner = $1 and t.attempts = x.attempt
+             returning t.id`,
+      values: [
+        this.workerId,
+        JSON.stringify(completions.map((c) => ({ id: c.id, attempt: c.attempt, result: c.result ?? null, service: c.service ?? null }))),
+      ],
+    });
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /**
+   * Fails an attempt. A retryable error with attempts left sends the task back to pending after an
+   * exponential backoff with jitter; otherwise the task fails for good. Returns the new status, or
+   * undefined when this worker no longer holds the attempt.
+   */
+  async fail(failure: Failure): Promise<'pending' | 'failed' | undefined> {
+    const { rows } = await this.pool.query<{ status: 'pending' | 'failed' }>({
+      name: 'tasklane_fail',
+      text: `update tasklane.tasks t
+               set status = case when $4::boolean and t.attempts < t.max_attempts then 'pending' else 'failed' end,
+                   run_at = case when $4::boolean and t.attempts < t.max_attempts
+                     then now() + make_interval(secs => least(300, $7::float8 * 2 ^ (t.attempts - 1)) * (0.5 + random() / 2))
+                     else t.run_at end,
+                   finished_at = case when $4::boolean and t.attempts < t.max_attempts then null else now() end,
+                   error = $5::jsonb, message = $6, progress = coalesce($8, t.progress), lease_owner = null
+             where t.id = $1 and t.status = 'processing' and t.lease_owner = $2 and t.attempts = $3
+             returning t.status`,
+      values: [
+        failure.id,
+        this.workerId,
+        failure.attempt,
+        failure.error.retryable,
+        JSON.stringify(failure.error),
+        failure.error.message,
+        this.retryBaseSeconds,
+        failure.progress ?? null,
+      ],
+    });
+    return rows[0]?.status;
+  }
+
+  /** Gives held tasks back to pending without spending their attempt (graceful shutdown). */
+  async release(held: readonly Held[]): Promise<number> {
+    if (held.length === 0) return 0;
+    const { rowCount } = await this.pool.query(
+      `update tasklane.tasks t
+         set status = 'pending', attempts = t.attempts - 1, lease_owner = null, started_at = null, progress = 0,
+             message = 'Task released by a stopping worker; waiting to restart'
+       from unnest($2::text[], $3::int[]) as h(id, attempt)
+       where t.id = h.id and t.status = 'processing' and t.lease_owner = $1 and t.attempts = h.attempt`,
+      [this.workerId, held.map((h) => h.id), held.map((h) => h.attempt)],
+    );
+    return rowCount ?? 0;
+  }
+
+  /** Removes this worker's lease row (on clean shutdown, after releasing its tasks). */
+  async unregister(): Promise<void> {
+    await this.pool.query('delete from tasklane.workers where id = $1', [this.workerId]);
+  }
+}

@@ -1,0 +1,25 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    globalSetup: ['./test/global-setup.ts'],
+    // Real Postgres, real processes: generous per-test limits, but no timing assertions anywhere.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    execArgv: ['--expose-gc'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts'],
+          exclude: ['**/*.chaos.test.ts', '**/node_modules/**'],
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'chaos', include: ['test/chaos/**/*.chaos.test.ts'] },
+      },
+    ],
+  },
+});
