@@ -1,7 +1,8 @@
-import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 import type { JsonValue, TaskErrorInfo, TaskStatus } from '@tasklane/core';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
 
 /** `tasklane.tasks`: one row per task, the only durable record of it. */
 export interface TasksTable {
@@ -12,19 +13,19 @@ export interface TasksTable {
   status: TaskStatus;
   progress: Generated<number>;
   message: string | null;
-  input: JSONColumnType<JsonValue, string, string>;
-  result: JSONColumnType<JsonValue | null, string | null, string | null>;
-  error: JSONColumnType<TaskErrorInfo | null, string | null, string | null>;
+  input: Json<JsonValue>;
+  result: Json<JsonValue | null>;
+  error: Json<TaskErrorInfo | null>;
   priority: Generated<number>;
-  run_at: Generated<Timestamp>;
+  run_at: Timestamp;
   attempts: Generated<number>;
   max_attempts: number;
   lease_owner: string | null;
   idempotency_key: string | null;
   request_hash: string | null;
   version: Generated<number>;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
   started_at: Timestamp | null;
   completed_at: Timestamp | null;
   finished_at: Timestamp | null;
@@ -33,7 +34,7 @@ export interface TasksTable {
 /** `tasklane.workers`: one row per live worker process; its lease covers all the tasks it holds. */
 export interface WorkersTable {
   id: string;
-  started_at: Generated<Timestamp>;
+  started_at: Timestamp;
   expires_at: Timestamp;
 }
 

@@ -1,0 +1,3 @@
+export * from './app-context.ts';
+export * from './create-app-context.ts';
+export * from './server.ts';

@@ -1,0 +1,21 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
+import type { AppContext } from './app-context.ts';
+import { registerHealthRoutes } from './health-routes.ts';
+import { registerGraphql } from './graphql/register.ts';
+import { registerRest } from './rest/register.ts';
+
+export interface ServerOptions {
+  /** Fastify's pino logger options; false for none. */
+  logger?: boolean | { level: string };
+}
+
+/** One HTTP server per API process: GraphQL, REST, WebSockets, health and metrics on one port. */
+export async function buildServer(ctx: AppContext, { logger = false }: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger, bodyLimit: 1024 * 1024, forceCloseConnections: true });
+  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  registerHealthRoutes(app, ctx);
+  await registerGraphql(app, ctx);
+  await registerRest(app, ctx);
+  return app;
+}
