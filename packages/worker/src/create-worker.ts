@@ -1,0 +1,356 @@
+import type pg from 'pg';
+import type { JsonValue, Task } from '@tasklane/core';
+import { createPool, PgEventBus, runMaintenance, WorkerStore, type EventBus, type Held, type TaskChange } from '@tasklane/db';
+import type { AbortCause } from './abort-reason.ts';
+import { Backoff, sleep } from './backoff.ts';
+import { ClaimLoop } from './claim-loop.ts';
+import { CompletionBatcher } from './completion-batcher.ts';
+import { toDefinition, type HandlerDefinition } from './handler.ts';
+import { errorFields, type Logger } from './logger.ts';
+import { startPeriodic, type Periodic } from './periodic.ts';
+import { RunningTask } from './running-task.ts';
+import { toErrorInfo } from './task-error.ts';
+import type { TaskEvent, TaskEventListener } from './task-events.ts';
+import { resolveOptions, type ResolvedOptions, type WorkerOptions } from './worker-options.ts';
+
+export interface StopOptions {
+  /** Overrides the worker's `graceMs` for this stop. */
+  graceMs?: number;
+}
+
+export interface Worker {
+  readonly id: string;
+  /** Tasks held right now (running, or storing their outcome). */
+  readonly running: number;
+  /** Starts listening, heartbeating and claiming. Never throws for an unreachable database. */
+  start(): Promise<void>;
+  /**
+   * Stops claiming, lets running tasks finish within the grace period, then aborts the rest
+   * (reason `shutdown`) and gives them back to pending without spending their attempt.
+   */
+  stop(options?: StopOptions): Promise<void>;
+  onTaskEvent(listener: TaskEventListener): () => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+export function createWorker(options: WorkerOptions): Worker {
+  return new TasklaneWorker(options);
+}
+
+class TasklaneWorker implements Worker {
+  readonly id: string;
+  private readonly settings: ResolvedOptions;
+  private readonly log: Logger;
+  private readonly pool: pg.Pool;
+  private readonly ownsPool: boolean;
+  private readonly bus: EventBus | undefined;
+  private readonly ownsBus: boolean;
+  private readonly store: WorkerStore;
+  private readonly definitions: Map<string, HandlerDefinition>;
+  private readonly held = new Map<string, RunningTask>();
+  private readonly settling = new Set<Promise<void>>();
+  private readonly listeners = new Set<TaskEventListener>();
+  private readonly claimLoop: ClaimLoop;
+  private readonly batcher: CompletionBatcher;
+  private readonly busCleanup: (() => void)[] = [];
+  private readonly busStopper = new AbortController();
+  private heartbeat: Periodic | undefined;
+  private maintenance: Periodic | undefined;
+  private heldChanged: (() => void) | undefined;
+  private started = false;
+  private stopping: Promise<void> | undefined;
+  /** Set when the grace period is over: outcome writes stop retrying. */
+  private forced = false;
+
+  constructor(options: WorkerOptions) {
+    this.settings = resolveOptions(options);
+    this.id = this.settings.workerId;
+    this.log = this.settings.logger;
+    this.definitions = new Map(Object.entries(options.handlers).map(([kind, handler]) => [kind, toDefinition(handler)]));
+    if (this.definitions.size === 0) throw new TypeError('createWorker: give at least one handler');
+    if (!options.pool && !options.connectionString) throw new TypeError('createWorker: give a pool or a connectionString');
+    this.ownsPool = !options.pool;
+    this.pool = options.pool ?? createPool({ connectionString: options.connectionString!, applicationName: 'tasklane-worker' });
+    const connectionString = options.connectionString ?? options.pool?.options.connectionString;
+    if (options.bus === false) {
+      this.bus = undefined;
+    } else if (options.bus) {
+      this.bus = options.bus;
+    } else if (connectionString) {
+      this.bus = new PgEventBus({
+        connectionString,
+        onError: (error) => this.log.warn('event bus connection lost; reconnecting', errorFields(error)),
+      });
+    } else {
+      this.log.warn('no connection string for LISTEN; polling only');
+    }
+    this.ownsBus = this.bus !== undefined && options.bus === undefined;
+    this.store = new WorkerStore(this.pool, {
+      workerId: this.id,
+      leaseSeconds: this.settings.leaseSeconds,
+      retryBaseSeconds: this.settings.retryBaseSeconds,
+    });
+    const kinds = [...this.definitions.keys()];
+    this.claimLoop = new ClaimLoop({
+      claim: (max) => this.store.claim(max, kinds, this.settings.caps),
+      freeSlots: () => this.settings.concurrency - this.held.size,
+      onClaimed: (tasks) => {
+        for (const task of tasks) this.startTask(task);
+      },
+      pollIntervalMs: this.settings.pollIntervalMs,
+      log: this.log,
+    });
+    this.batcher = new CompletionBatcher({ write: (batch) => this.store.complete(batch) });
+  }
+
+  get running(): number {
+    return this.held.size;
+  }
+
+  onTaskEvent(listener: TaskEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    if (this.bus) {
+      this.busCleanup.push(
+        this.bus.onChanges((changes) => this.onChanges(changes)),
+        // Notifications sent while disconnected are gone: look for work and re-check leases.
+        this.bus.onReconnect(() => this.claimLoop.wake()),
+      );
+      if (this.ownsBus) await this.startBus();
+    }
+    const { leaseSeconds, maintenanceIntervalMs } = this.settings;
+    this.heartbeat = startPeriodic('heartbeat', (leaseSeconds * 1000) / 3, () => this.beat(), this.log);
+    if (maintenanceIntervalMs > 0) this.maintenance = startPeriodic('maintenance', maintenanceIntervalMs, () => this.maintain(), this.log);
+    this.claimLoop.start();
+    this.log.info('worker started', {
+      workerId: this.id,
+      kinds: [...this.definitions.keys()],
+      concurrency: this.settings.concurrency,
+      leaseSeconds,
+    });
+  }
+
+  /** The first connection is tried here; if the database is away, keep trying in the background. */
+  private async startBus(): Promise<void> {
+    const bus = this.bus!;
+    const backoff = new Backoff(250, 5000);
+    const attempt = async (): Promise<boolean> => {
+      try {
+        await bus.start();
+        return true;
+      } catch (error) {
+        this.log.warn('cannot LISTEN yet; polling meanwhile', errorFields(error));
+        return false;
+      }
+    };
+    if (await attempt()) return;
+    void (async () => {
+      while (!this.busStopper.signal.aborted) {
+        await sleep(backoff.next(), this.busStopper.signal);
+        if (this.busStopper.signal.aborted || (await attempt())) return;
+      }
+    })();
+  }
+
+  private onChanges(changes: TaskChange[]): void {
+    let newWork = false;
+    for (const change of changes) {
+      if (change.status === 'pending') newWork = true;
+      else if (change.status === 'cancelled') this.abortTask(change.id, undefined, 'cancelled');
+    }
+    if (newWork) this.claimLoop.wake();
+  }
+
+  private abortTask(id: string, attempt: number | undefined, cause: AbortCause): void {
+    const entry = this.held.get(id);
+    if (!entry || (attempt !== undefined && entry.attempt !== attempt)) return;
+    if (entry.abort(cause)) {
+      entry.log.info('task aborted', { reason: cause });
+      this.emit({ type: 'aborted', taskId: id, attempt: entry.attempt, reason: cause });
+    }
+  }
+
+  private startTask(task: Task): void {
+    const definition = this.definitions.get(task.kind);
+    if (!definition) return; // cannot happen: claims ask only for handled kinds
+    // Our own earlier attempt of this task, swept and claimed again before we noticed.
+    this.abortTask(task.id, undefined, 'lease_lost');
+    const entry = new RunningTask(task, definition, this.id, (held, update) => this.store.progress(held, update.percent, update.message), this.log);
+    this.held.set(task.id, entry);
+    this.emit({ type: 'started', task });
+    const done = this.run(entry).finally(() => {
+      this.settling.delete(done);
+      if (this.held.get(entry.id) === entry) this.held.delete(entry.id);
+      entry.phase = 'done';
+      this.heldChanged?.();
+      this.claimLoop.wake();
+    });
+    this.settling.add(done);
+  }
+
+  private async run(entry: RunningTask): Promise<void> {
+    let outcome: Outcome;
+    try {
+      outcome = { ok: true, value: await entry.definition.run(entry.task, entry.ctx) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    entry.phase = 'settling';
+    await this.settle(entry, outcome);
+  }
+
+  /** Stores the outcome, retrying through database outages; fencing decides whether it counts. */
+  private async settle(entry: RunningTask, outcome: Outcome): Promise<void> {
+    const last = entry.progress.close();
+    const cause = entry.abortCause;
+    if (cause) {
+      // Cancelled or taken away: the store would refuse the write anyway. At shutdown, stop()
+      // releases the task instead.
+      if (cause !== 'shutdown') this.emit({ type: 'dropped', taskId: entry.id, attempt: entry.attempt });
+      return;
+    }
+    const backoff = new Backoff(100, 5000);
+    for (;;) {
+      try {
+        await this.write(entry, outcome, last?.percent);
+        return;
+      } catch (error) {
+        if (this.forced || entry.abortCause) return;
+        const delay = backoff.next();
+        entry.log.warn('storing the outcome failed; retrying', { ...errorFields(error), retryInMs: delay });
+        await sleep(delay);
+      }
+    }
+  }
+
+  private async write(entry: RunningTask, outcome: Outcome, lastProgress: number | undefined): Promise<void> {
+    const { id, attempt } = entry.held;
+    if (outcome.ok) {
+      const result = asJson(outcome.value);
+      if (result === INVALID) {
+        outcome = { ok: false, error: new TypeError('The handler returned a value that is not JSON') };
+      } else {
+        const held = await this.batcher.add({ id, attempt, result, service: entry.service });
+        if (held) {
+          entry.log.debug('task completed');
+          this.emit({ type: 'completed', taskId: id, attempt });
+        } else {
+          this.emit({ type: 'dropped', taskId: id, attempt });
+        }
+        return;
+      }
+    }
+    const error = toErrorInfo(outcome.error);
+    const status = await this.store.fail({ id, attempt, error, ...(lastProgress !== undefined ? { progress: lastProgress } : {}) });
+    if (status === undefined) {
+      this.emit({ type: 'dropped', taskId: id, attempt });
+      return;
+    }
+    entry.log.info(status === 'pending' ? 'task failed; will retry' : 'task failed', { errorType: error.type, error: error.message });
+    this.emit({ type: 'failed', taskId: id, attempt, error, willRetry: status === 'pending' });
+  }
+
+  /** One statement renews every lease; tasks it reports as no longer ours are aborted. */
+  private async beat(): Promise<void> {
+    const held: Held[] = [];
+    for (const entry of this.held.values()) if (entry.phase !== 'done' && !entry.abortCause) held.push(entry.held);
+    const lost = await this.store.heartbeat(held);
+    if (lost.length === 0) return;
+    const { rows } = await this.pool.query<{ id: string; status: string }>('select id, status from tasklane.tasks where id = any($1::text[])', [lost]);
+    const cancelled = new Set(rows.filter((r) => r.status === 'cancelled').map((r) => r.id));
+    const attempts = new Map(held.map((h) => [h.id, h.attempt]));
+    for (const id of lost) this.abortTask(id, attempts.get(id), cancelled.has(id) ? 'cancelled' : 'lease_lost');
+  }
+
+  private async maintain(): Promise<void> {
+    const outcome = await runMaintenance(this.pool, {
+      retentionHours: this.settings.retentionHours,
+      retryBaseSeconds: this.settings.retryBaseSeconds,
+    });
+    if (outcome.elected && outcome.requeued + outcome.failed + outcome.deleted > 0) this.log.info('maintenance', { ...outcome });
+  }
+
+  stop(options: StopOptions = {}): Promise<void> {
+    this.stopping ??= this.shutdown(options.graceMs ?? this.settings.graceMs);
+    return this.stopping;
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
+    this.log.info('worker stopping', { running: this.held.size, graceMs });
+    await this.claimLoop.stop();
+    await this.maintenance?.stop();
+    await this.waitForIdle(graceMs);
+
+    const interrupted = [...this.held.values()].filter((entry) => entry.phase === 'running' && !entry.abortCause);
+    for (const entry of interrupted) this.abortTask(entry.id, entry.attempt, 'shutdown');
+    this.forced = true;
+    if (interrupted.length > 0) {
+      try {
+        await this.store.release(interrupted.map((entry) => entry.held));
+        for (const entry of interrupted) this.emit({ type: 'released', taskId: entry.id, attempt: entry.attempt });
+        this.log.info('released unfinished tasks', { count: interrupted.length });
+      } catch (error) {
+        this.log.error('could not release unfinished tasks; the lease sweep will retry them', errorFields(error));
+      }
+    }
+    // Outcomes being written finish their current statement; handlers that ignore the signal are abandoned.
+    const writing = [...this.held.values()].filter((entry) => entry.phase === 'settling');
+    if (writing.length > 0) await this.waitForIdle(graceMs, () => writing.every((entry) => entry.phase === 'done'));
+
+    await this.heartbeat?.stop();
+    this.busStopper.abort();
+    for (const cleanup of this.busCleanup) cleanup();
+    if (this.ownsBus) await this.bus?.close();
+    try {
+      await this.store.unregister();
+    } catch (error) {
+      this.log.warn('could not unregister the worker', errorFields(error));
+    }
+    if (this.ownsPool) await this.pool.end().catch(() => {});
+    this.log.info('worker stopped', { workerId: this.id });
+  }
+
+  private async waitForIdle(timeoutMs: number, idle: () => boolean = () => this.held.size === 0): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!idle()) {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.heldChanged = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.heldChanged = undefined;
+    }
+  }
+
+  private emit(event: TaskEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.log.error('task event listener threw', errorFields(error));
+      }
+    }
+  }
+}
+
+const INVALID = Symbol('invalid');
+
+/** The handler's return value as JSON (undefined becomes null), or INVALID when it cannot be stored. */
+function asJson(value: unknown): JsonValue | typeof INVALID {
+  if (value === undefined) return null;
+  try {
+    return JSON.stringify(value) === undefined ? INVALID : (value as JsonValue);
+  } catch {
+    return INVALID;
+  }
+}

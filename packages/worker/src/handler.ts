@@ -1,0 +1,42 @@
+import type { JsonValue, Task } from '@tasklane/core';
+import type { Logger } from './logger.ts';
+
+/** What a handler gets besides its task. */
+export interface TaskContext {
+  /**
+   * Reports progress (0-100) and optionally a human message. Cheap to call often: calls are
+   * coalesced into a few writes per second, and the last value lands.
+   */
+  progress(percent: number, message?: string): void;
+  /**
+   * Fires when the task is cancelled, when this worker loses its lease, or at shutdown after the
+   * grace period; `signal.reason` is a `TaskAbortedError` saying which. Stop work promptly: after
+   * a cancel or a lost lease, whatever the handler returns or throws is dropped.
+   */
+  readonly signal: AbortSignal;
+  /** 1 on the first run, 2 on the first retry, and so on. */
+  readonly attempt: number;
+  readonly workerId: string;
+  /** A logger whose lines carry the task id, kind and attempt. */
+  readonly log: Logger;
+  /** Names the provider that did the work (shown as `result.service`); overrides the handler's `service`. */
+  setService(service: string): void;
+}
+
+/**
+ * Runs one task. The returned value (JSON) becomes the task's result. Throw a `TaskError` to fail
+ * with a chosen type; anything else thrown counts as a retryable failure named after the error.
+ */
+export type HandlerFn = (task: Task, ctx: TaskContext) => Promise<JsonValue | void> | JsonValue | void;
+
+export interface HandlerDefinition {
+  /** The provider this handler uses, stored as the task's `service` (e.g. `veo3`). */
+  service?: string;
+  run: HandlerFn;
+}
+
+export type Handler = HandlerFn | HandlerDefinition;
+
+export function toDefinition(handler: Handler): HandlerDefinition {
+  return typeof handler === 'function' ? { run: handler } : handler;
+}

@@ -1,0 +1,7 @@
+export { createWorker, type Worker, type StopOptions } from './create-worker.ts';
+export type { WorkerOptions } from './worker-options.ts';
+export type { Handler, HandlerFn, HandlerDefinition, TaskContext } from './handler.ts';
+export { TaskError, toErrorInfo, type TaskErrorOptions } from './task-error.ts';
+export { TaskAbortedError, type AbortCause } from './abort-reason.ts';
+export type { TaskEvent, TaskEventListener } from './task-events.ts';
+export { silentLogger, withFields, type Logger, type LogFields } from './logger.ts';
