@@ -1,5 +1,36 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app-context.ts';
+import { renderDocsPage } from './docs-page.ts';
+import { registerTaskEvents } from './events-sse.ts';
+import { registerListRoute } from './list-route.ts';
+import { openApiDocument, openApiJson } from './openapi.ts';
+import { problem, restErrorHandler, sendProblem } from './problem.ts';
+import { JSON_CONTENT_TYPE } from './send-task.ts';
+import { registerSubmitRoute } from './submit-route.ts';
+import { registerTaskRoutes } from './task-routes.ts';
+import { registerTaskSocket } from './task-socket.ts';
 
 /** Mounts the REST compatibility layer on `/api/v1` and the seed's `/ws/tasks/{id}` socket. */
-export async function registerRest(_app: FastifyInstance, _ctx: AppContext): Promise<void> {}
+export async function registerRest(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  // One encapsulated scope for `/api`: its error and not-found handlers answer problem+json
+  // without changing what the rest of the server (GraphQL, health) does.
+  await app.register(
+    async (api) => {
+      api.setErrorHandler(restErrorHandler);
+      api.setNotFoundHandler((request, reply) => {
+        const path = request.url.split('?')[0] ?? request.url;
+        sendProblem(reply, problem('not-found', `No route ${request.method} ${path.slice(0, 200)}`, { code: 'NOT_FOUND' }));
+      });
+      registerTaskRoutes(api, ctx);
+      registerSubmitRoute(api, ctx);
+      registerListRoute(api, ctx);
+      registerTaskEvents(api, ctx);
+
+      const docsPage = renderDocsPage(openApiDocument);
+      api.get('/v1/openapi.json', (_request, reply) => reply.header('content-type', JSON_CONTENT_TYPE).send(openApiJson));
+      api.get('/docs', (_request, reply) => reply.header('content-type', 'text/html; charset=utf-8').send(docsPage));
+    },
+    { prefix: '/api' },
+  );
+  registerTaskSocket(app, ctx);
+}

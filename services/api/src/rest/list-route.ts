@@ -1,0 +1,104 @@
+import type { FastifyInstance } from 'fastify';
+import { TASK_STATUSES, ValidationError, isTaskStatus, isValidKind, type TaskStatus } from '@tasklane/core';
+import { MAX_LIST_LIMIT, type ListFilter } from '@tasklane/db';
+import type { AppContext } from '../app-context.ts';
+import { requestScope } from '../request-scope.ts';
+import { HttpProblem } from './problem.ts';
+import { JSON_CONTENT_TYPE } from './send-task.ts';
+import { taskListItem } from './task-body.ts';
+
+type Query = Record<string, string | string[] | undefined>;
+
+export const DEFAULT_LIST_LIMIT = 100;
+
+// RFC 3339 date-time with an explicit offset; `+` decodes to a space in query strings, so a space
+// stands for it (`2026-01-11T10:30:00 01:00` is what a client that forgot to encode `+` sends).
+const DATE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,9})?)?(Z|z|[+\- ]\d\d:\d\d)$/;
+
+function once(query: Query, name: string): string | undefined {
+  const value = query[name];
+  if (Array.isArray(value)) throw HttpProblem.invalid(name, 'must be given once');
+  return value;
+}
+
+/** Comma-separated values, and repeated parameters (`?status=a&status=b`) mean the same. */
+function csv(query: Query, name: string): string[] | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  const items = (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).map((v) => v.trim());
+  if (items.some((item) => item === '')) throw HttpProblem.invalid(name, 'must not contain empty values');
+  return items;
+}
+
+function dateTime(query: Query, name: string): Date | undefined {
+  const raw = once(query, name);
+  if (raw === undefined) return undefined;
+  const text = raw.replace(/ (\d\d:\d\d)$/, '+$1');
+  const date = new Date(text);
+  if (!DATE_TIME.test(raw) || Number.isNaN(date.getTime())) {
+    throw HttpProblem.invalid(name, 'must be an RFC 3339 date-time such as 2026-01-11T10:30:00Z');
+  }
+  return date;
+}
+
+/** Reads and checks every list parameter; each problem names its parameter and the rule. */
+export function parseListQuery(query: Query): ListFilter {
+  const status = csv(query, 'status');
+  for (const s of status ?? []) {
+    if (!isTaskStatus(s)) throw HttpProblem.invalid('status', `"${s}" is not a status (allowed: ${TASK_STATUSES.join(', ')})`);
+  }
+  const kind = csv(query, 'kind');
+  for (const k of kind ?? []) {
+    if (!isValidKind(k)) throw HttpProblem.invalid('kind', `"${k}" is not a kind (1-32 lowercase letters, digits or _, starting with a letter)`);
+  }
+  const rawLimit = once(query, 'limit');
+  let limit = DEFAULT_LIST_LIMIT;
+  if (rawLimit !== undefined) {
+    limit = /^\d{1,4}$/.test(rawLimit) ? Number(rawLimit) : NaN;
+    if (!(limit >= 1 && limit <= MAX_LIST_LIMIT)) throw HttpProblem.invalid('limit', `must be a whole number from 1 to ${MAX_LIST_LIMIT}`);
+  }
+  const order = once(query, 'order');
+  if (order !== undefined && order !== 'asc' && order !== 'desc') throw HttpProblem.invalid('order', 'must be asc or desc');
+  const cursor = once(query, 'cursor');
+  if (cursor !== undefined && cursor === '') throw HttpProblem.invalid('cursor', 'must not be empty');
+  return {
+    status: status as TaskStatus[] | undefined,
+    kind,
+    createdAfter: dateTime(query, 'created_after'),
+    createdBefore: dateTime(query, 'created_before'),
+    order,
+    limit,
+    after: cursor,
+  };
+}
+
+/** The next page's URL: the same query with the new cursor, so filters and order carry over. */
+function nextLink(rawUrl: string, cursor: string): string {
+  const queryStart = rawUrl.indexOf('?');
+  const params = new URLSearchParams(queryStart >= 0 ? rawUrl.slice(queryStart + 1) : '');
+  params.delete('cursor');
+  params.set('cursor', cursor);
+  return `</api/v1/tasks?${params.toString()}>; rel="next"`;
+}
+
+/**
+ * `GET /api/v1/tasks`: the seed's plain JSON array of list items, in creation order (oldest first
+ * unless `order=desc`), filtered and scoped to the caller. More pages are announced in a `Link`
+ * header (RFC 8288), so the body stays exactly what legacy clients parse.
+ */
+export function registerListRoute(api: FastifyInstance, ctx: AppContext): void {
+  api.get<{ Querystring: Query }>('/v1/tasks', async (request, reply) => {
+    const filter = parseListQuery(request.query);
+    let page;
+    try {
+      page = await ctx.store.list({ ...filter, ...requestScope(request.headers) });
+    } catch (error) {
+      // The store decodes the cursor; its complaint names `cursor` already.
+      if (error instanceof ValidationError) throw HttpProblem.invalid(error.field, error.rule);
+      throw error;
+    }
+    if (page.nextCursor) reply.header('link', nextLink(request.url, page.nextCursor));
+    reply.header('content-type', JSON_CONTENT_TYPE);
+    return reply.send(JSON.stringify(page.tasks.map(taskListItem)));
+  });
+}

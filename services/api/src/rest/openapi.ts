@@ -1,0 +1,316 @@
+import { TASK_STATUSES } from '@tasklane/core';
+import { MAX_LIST_LIMIT } from '@tasklane/db';
+import { DEFAULT_LIST_LIMIT } from './list-route.ts';
+import { MAX_WAIT_SECONDS } from './polling.ts';
+import { PROBLEM_TYPE_BASE, PROBLEM_TYPES } from './problem.ts';
+
+/**
+ * The OpenAPI 3.1 description of the REST layer, written by hand next to the routes it describes
+ * (the shapes are the seed's, not something a schema generator would produce key for key).
+ * Served at `/api/v1/openapi.json` and rendered at `/api/docs`.
+ */
+
+const timestamp = { type: 'string', format: 'date-time', pattern: '^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$', examples: ['2026-01-11T10:30:00Z'] };
+const status = { type: 'string', enum: [...TASK_STATUSES] };
+const problemRef = { $ref: '#/components/schemas/Problem' };
+const problemContent = { 'application/problem+json': { schema: problemRef } };
+
+function problemResponse(description: string) {
+  return { description, content: problemContent };
+}
+
+const taskHeaders = {
+  ETag: { $ref: '#/components/headers/ETag' },
+  'Cache-Control': { $ref: '#/components/headers/CacheControl' },
+  'Retry-After': { $ref: '#/components/headers/RetryAfter' },
+};
+
+const taskIdParam = { $ref: '#/components/parameters/TaskId' };
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Tasklane REST API',
+    version: '1.0.0',
+    summary: 'Long-running tasks (video and image generation): submit, poll, list, cancel, follow.',
+    description:
+      'The seed contract\'s task endpoints, key for key, plus submission, conditional and long polling, ' +
+      'pagination and push (SSE and WebSocket). Errors are RFC 9457 problem details. See docs/rest-api.md.',
+    license: { name: 'MIT', identifier: 'MIT' },
+  },
+  servers: [{ url: '/' }],
+  tags: [
+    { name: 'tasks', description: 'The seed contract and its extensions' },
+    { name: 'push', description: 'Server-Sent Events and WebSocket updates' },
+    { name: 'meta', description: 'This document and its rendering' },
+  ],
+  paths: {
+    '/api/v1/tasks': {
+      post: {
+        tags: ['tasks'],
+        operationId: 'submitTask',
+        summary: 'Submit a task',
+        description:
+          'Queues a task and answers 202 with its GET body and a Location. With an Idempotency-Key (IETF httpapi draft), ' +
+          'a retry of the same request answers the original task again (202, Idempotent-Replayed: true); the same key ' +
+          'with another body is a 422 problem. Unknown body fields are refused (400) so a misspelt option is not ignored.',
+        parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }],
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/SubmitRequest' } } } },
+        responses: {
+          '202': {
+            description: 'Accepted: the task in the GET shape',
+            headers: {
+              ...taskHeaders,
+              Location: { description: 'The task\'s URL, /api/v1/tasks/{task_id}', schema: { type: 'string' } },
+              'Idempotent-Replayed': { description: 'true when this answers an earlier request with the same key', schema: { type: 'string', enum: ['true'] } },
+            },
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Task' } } },
+          },
+          '400': problemResponse('A field is missing or invalid; `field` and `rule` say which and why. Also malformed JSON.'),
+          '413': problemResponse('The body is larger than the server accepts'),
+          '415': problemResponse('The body is not application/json'),
+          '422': problemResponse('The Idempotency-Key was already used with a different request'),
+        },
+      },
+      get: {
+        tags: ['tasks'],
+        operationId: 'listTasks',
+        summary: 'List tasks',
+        description:
+          'The seed\'s plain JSON array. Oldest first (order=desc for newest first), filtered, scoped to the caller. ' +
+          'When there are more, a Link header with rel="next" holds the next page\'s URL (same filters, a cursor).',
+        parameters: [
+          { name: 'status', in: 'query', description: 'Comma-separated statuses', schema: { type: 'string' }, examples: { active: { value: 'pending,processing' } } },
+          { name: 'kind', in: 'query', description: 'Comma-separated kinds', schema: { type: 'string' }, examples: { video: { value: 'video' } } },
+          { name: 'created_after', in: 'query', description: 'Only tasks created strictly after this RFC 3339 date-time', schema: { type: 'string', format: 'date-time' } },
+          { name: 'created_before', in: 'query', description: 'Only tasks created strictly before this RFC 3339 date-time', schema: { type: 'string', format: 'date-time' } },
+          { name: 'limit', in: 'query', description: 'Page size', schema: { type: 'integer', minimum: 1, maximum: MAX_LIST_LIMIT, default: DEFAULT_LIST_LIMIT } },
+          { name: 'order', in: 'query', description: 'By creation time', schema: { type: 'string', enum: ['asc', 'desc'], default: 'asc' } },
+          { name: 'cursor', in: 'query', description: 'Opaque; taken from the Link header of the previous page', schema: { type: 'string' } },
+        ],
+        responses: {
+          '200': {
+            description: 'A page of tasks',
+            headers: { Link: { description: 'RFC 8288: `</api/v1/tasks?...&cursor=...>; rel="next"` when there is a next page', schema: { type: 'string' } } },
+            content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/TaskListItem' } } } },
+          },
+          '400': problemResponse('A query parameter is invalid; `field` names it'),
+        },
+      },
+    },
+    '/api/v1/tasks/{task_id}': {
+      parameters: [taskIdParam],
+      get: {
+        tags: ['tasks'],
+        operationId: 'getTask',
+        summary: 'Get task status',
+        description:
+          'The seed\'s primary polling endpoint. Send If-None-Match with the last ETag to get a bodiless 304 while nothing ' +
+          'changed; add ?wait=N to hold the request up to N seconds until the task changes. Retry-After suggests when to poll again.',
+        parameters: [{ $ref: '#/components/parameters/Wait' }, { $ref: '#/components/parameters/IfNoneMatch' }],
+        responses: {
+          '200': { description: 'The task', headers: taskHeaders, content: { 'application/json': { schema: { $ref: '#/components/schemas/Task' } } } },
+          '304': { description: 'Not modified: the If-None-Match tag is current', headers: taskHeaders },
+          '400': problemResponse('`wait` is not a whole number from 0 to 60'),
+          '404': problemResponse('No such task (or not the caller\'s, or expired)'),
+        },
+      },
+      delete: {
+        tags: ['tasks'],
+        operationId: 'cancelTask',
+        summary: 'Cancel a task',
+        description:
+          'Cancels a pending or processing task (200). Repeating it on a cancelled task answers 200 again. Completed or ' +
+          'failed tasks cannot be cancelled: 409, a problem that also carries the seed\'s success/message/task_id members.',
+        responses: {
+          '200': { description: 'Cancelled', content: { 'application/json': { schema: { $ref: '#/components/schemas/CancelResult' } } } },
+          '404': { description: 'No such task', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/CancelRefused' } } } },
+          '409': { description: 'Already completed or failed', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/CancelRefused' } } } },
+        },
+      },
+    },
+    '/api/v1/tasks/{task_id}/events': {
+      parameters: [taskIdParam],
+      get: {
+        tags: ['push'],
+        operationId: 'taskEvents',
+        summary: 'Follow a task (Server-Sent Events)',
+        description:
+          'One `task` event per state: `id` is the task version, `data` the GET body. The stream ends after a terminal state. ' +
+          'A `: keep-alive` comment every 15 s keeps idle connections open. Reconnecting with Last-Event-ID resumes after that ' +
+          'version; when the task is finished and nothing is newer, the answer is 204 so EventSource stops reconnecting.',
+        parameters: [{ name: 'Last-Event-ID', in: 'header', description: 'The last version received', schema: { type: 'string', pattern: '^\\d+$' } }],
+        responses: {
+          '200': { description: 'The event stream', content: { 'text/event-stream': { schema: { type: 'string' }, example: 'event: task\nid: 3\ndata: {"task_id":"vid_...","status":"processing",...}\n\n' } } },
+          '204': { description: 'Nothing left to send: the task is finished and Last-Event-ID is its last version' },
+          '404': problemResponse('No such task'),
+        },
+      },
+    },
+    '/ws/tasks/{task_id}': {
+      parameters: [taskIdParam],
+      get: {
+        tags: ['push'],
+        operationId: 'taskSocket',
+        summary: 'Follow a task (WebSocket)',
+        description:
+          'A WebSocket upgrade (ws://host:8000/ws/tasks/{task_id}). Each text message is the GET body: one on connect, one per ' +
+          'change. After a terminal state the server closes with 1000. Close codes: 4404 unknown task ("Task <id> not found"), ' +
+          '1011 the update feed failed (reconnect), 1001 the server is stopping.',
+        responses: {
+          '101': { description: 'Switching to the WebSocket protocol' },
+          '404': { description: 'Not a WebSocket upgrade request' },
+        },
+      },
+    },
+    '/api/v1/openapi.json': {
+      get: {
+        tags: ['meta'],
+        operationId: 'openApiDocument',
+        summary: 'This document',
+        responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } },
+      },
+    },
+    '/api/docs': {
+      get: {
+        tags: ['meta'],
+        operationId: 'apiReference',
+        summary: 'This document as a self-contained HTML page',
+        responses: { '200': { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } },
+      },
+    },
+  },
+  components: {
+    schemas: {
+      Task: {
+        type: 'object',
+        description: 'The seed\'s GET body. Keys always appear, in this order.',
+        required: ['task_id', 'status', 'progress', 'created_at', 'updated_at', 'completed_at', 'result', 'error'],
+        additionalProperties: false,
+        properties: {
+          task_id: { type: 'string', examples: ['vid_01jh8x2c3d4e5f6g7h8j9k0m1n'] },
+          status,
+          progress: { type: 'integer', minimum: 0, maximum: 100 },
+          created_at: timestamp,
+          updated_at: timestamp,
+          completed_at: { description: 'Set only for completed tasks', oneOf: [timestamp, { type: 'null' }] },
+          result: {
+            description: 'Set only for completed tasks',
+            oneOf: [
+              {
+                type: 'object',
+                required: ['service', 'result', 'duration'],
+                additionalProperties: false,
+                properties: {
+                  service: { type: ['string', 'null'], examples: ['veo3'] },
+                  result: { description: 'What the handler returned' },
+                  duration: { type: 'number', description: 'Seconds the successful attempt ran' },
+                },
+              },
+              { type: 'null' },
+            ],
+          },
+          error: {
+            description: 'Set only for failed tasks (a retry in progress is not a failure)',
+            oneOf: [
+              { type: 'object', required: ['type', 'message'], additionalProperties: false, properties: { type: { type: 'string' }, message: { type: 'string' } } },
+              { type: 'null' },
+            ],
+          },
+        },
+      },
+      TaskListItem: {
+        type: 'object',
+        required: ['task_id', 'status', 'progress', 'created_at', 'updated_at', 'message'],
+        additionalProperties: false,
+        properties: {
+          task_id: { type: 'string' },
+          status,
+          progress: { type: 'integer', minimum: 0, maximum: 100 },
+          created_at: timestamp,
+          updated_at: timestamp,
+          message: { type: 'string', examples: ['Task completed successfully'] },
+        },
+      },
+      SubmitRequest: {
+        type: 'object',
+        required: ['kind'],
+        additionalProperties: false,
+        properties: {
+          kind: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,31}$', examples: ['video'] },
+          input: { description: 'Any JSON (at most 64 KiB serialized); default {}' },
+          service: { type: ['string', 'null'], minLength: 1, maxLength: 100, examples: ['veo3'] },
+          priority: { type: 'integer', minimum: -1000, maximum: 1000, default: 0, description: 'Higher runs first' },
+          max_attempts: { type: 'integer', minimum: 1, maximum: 100, default: 3 },
+        },
+      },
+      CancelResult: {
+        type: 'object',
+        required: ['success', 'message', 'task_id'],
+        additionalProperties: false,
+        properties: {
+          success: { type: 'boolean', const: true },
+          message: { type: 'string', examples: ['Task vid_abc123 has been cancelled'] },
+          task_id: { type: 'string' },
+        },
+      },
+      CancelRefused: {
+        description: 'A problem that also carries the seed\'s cancel members, with success false',
+        allOf: [
+          problemRef,
+          {
+            type: 'object',
+            required: ['success', 'message', 'task_id'],
+            properties: {
+              success: { type: 'boolean', const: false },
+              message: { type: 'string' },
+              task_id: { type: 'string' },
+              task_status: { ...status, description: 'On 409: the status that prevents cancelling' },
+            },
+          },
+        ],
+      },
+      Problem: {
+        type: 'object',
+        description: 'RFC 9457 problem details',
+        required: ['type', 'title', 'status', 'detail'],
+        properties: {
+          type: { type: 'string', format: 'uri', enum: Object.keys(PROBLEM_TYPES).map((kind) => PROBLEM_TYPE_BASE + kind) },
+          title: { type: 'string' },
+          status: { type: 'integer' },
+          detail: { type: 'string', examples: ['limit: must be a whole number from 1 to 1000'] },
+          code: { type: 'string', description: 'Tasklane error code, e.g. NOT_FOUND, BAD_USER_INPUT' },
+          field: { type: 'string', description: 'On validation problems: the parameter, header or body field' },
+          rule: { type: 'string', description: 'On validation problems: what it must be' },
+        },
+      },
+    },
+    parameters: {
+      TaskId: { name: 'task_id', in: 'path', required: true, schema: { type: 'string' }, examples: { video: { value: 'vid_01jh8x2c3d4e5f6g7h8j9k0m1n' } } },
+      Wait: {
+        name: 'wait',
+        in: 'query',
+        description: 'Long poll: hold the request up to this many seconds until the task changes (after the If-None-Match version when given)',
+        schema: { type: 'integer', minimum: 0, maximum: MAX_WAIT_SECONDS, default: 0 },
+      },
+      IfNoneMatch: { name: 'If-None-Match', in: 'header', description: 'The ETag of the state you hold', schema: { type: 'string' } },
+      IdempotencyKey: {
+        name: 'Idempotency-Key',
+        in: 'header',
+        description: 'IETF httpapi draft: a Structured Field string ("...") or a bare token, 1-255 printable ASCII characters',
+        schema: { type: 'string', maxLength: 257 },
+      },
+    },
+    headers: {
+      ETag: { description: 'Strong validator "<task_id>-v<version>"; changes whenever the body does', schema: { type: 'string' } },
+      CacheControl: { description: 'no-cache: revalidate with If-None-Match', schema: { type: 'string' } },
+      RetryAfter: {
+        description: 'Unfinished tasks only: seconds until a useful next poll (pending 5, or until a retry may start; processing 3 / 5 / 2 by progress)',
+        schema: { type: 'integer', minimum: 1 },
+      },
+    },
+  },
+} as const;
+
+/** Served as-is: serialized once. */
+export const openApiJson = JSON.stringify(openApiDocument);

@@ -1,0 +1,82 @@
+import type { FastifyInstance } from 'fastify';
+import { ValidationError, type JsonValue, type NewTask } from '@tasklane/core';
+import type { AppContext } from '../app-context.ts';
+import { requestScope } from '../request-scope.ts';
+import { HttpProblem } from './problem.ts';
+import { sendTask } from './send-task.ts';
+
+/** The submit body's fields; anything else is refused so that a misspelt option is not ignored. */
+const SUBMIT_FIELDS = new Set(['kind', 'input', 'service', 'priority', 'max_attempts']);
+
+/** The store validates with its own (camelCase) names; REST clients know these. */
+const REST_FIELD_NAMES: Record<string, string> = { maxAttempts: 'max_attempts', idempotencyKey: 'Idempotency-Key' };
+
+/**
+ * The `Idempotency-Key` value. The IETF draft makes it a Structured Field string (`"abc"`); bare
+ * tokens are accepted too, as most clients send them. Either way: printable ASCII, 1-255 chars.
+ */
+export function parseIdempotencyKey(header: string | string[] | undefined): string | null {
+  if (header === undefined) return null;
+  if (Array.isArray(header)) throw HttpProblem.invalid('Idempotency-Key', 'must be sent once');
+  let key = header.trim();
+  if (key.length >= 2 && key.startsWith('"') && key.endsWith('"')) {
+    const inner = key.slice(1, -1);
+    if (/(^|[^\\])"/.test(inner) || /\\(?!["\\])/.test(inner)) {
+      throw HttpProblem.invalid('Idempotency-Key', 'must be a valid Structured Field string, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324"');
+    }
+    key = inner.replace(/\\(["\\])/g, '$1');
+  }
+  if (!/^[\x20-\x7e]{1,255}$/.test(key)) {
+    throw HttpProblem.invalid('Idempotency-Key', 'must be 1-255 printable ASCII characters');
+  }
+  return key;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Turns the JSON body into a store submission, naming the first field that is wrong. */
+function toNewTask(body: unknown, idempotencyKey: string | null): NewTask {
+  if (!isObject(body)) throw HttpProblem.invalid('body', 'must be a JSON object such as {"kind": "video", "input": {...}}');
+  for (const field of Object.keys(body)) {
+    if (!SUBMIT_FIELDS.has(field)) throw HttpProblem.invalid(field, `is not a submit field (allowed: ${[...SUBMIT_FIELDS].join(', ')})`);
+  }
+  if (body.kind === undefined) throw HttpProblem.invalid('kind', 'is required, e.g. "video"');
+  for (const field of ['priority', 'max_attempts'] as const) {
+    const value = body[field];
+    if (value !== undefined && value !== null && typeof value !== 'number') throw HttpProblem.invalid(field, 'must be a whole number');
+  }
+  return {
+    kind: body.kind as string,
+    input: body.input as JsonValue | undefined,
+    service: body.service as string | null | undefined,
+    priority: (body.priority as number | null | undefined) ?? undefined,
+    maxAttempts: (body.max_attempts as number | null | undefined) ?? undefined,
+    idempotencyKey,
+  };
+}
+
+/**
+ * `POST /api/v1/tasks`: 202 Accepted with `Location` and the task in the GET shape. With an
+ * `Idempotency-Key`, a retry of the same request answers what the first one did (the draft: "the
+ * result of the previously completed operation"): 202, the same task (in its current state),
+ * plus `Idempotent-Replayed: true`; the same key with another body is a 422 problem.
+ */
+export function registerSubmitRoute(api: FastifyInstance, ctx: AppContext): void {
+  api.post('/v1/tasks', async (request, reply) => {
+    const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
+    const submission = toNewTask(request.body, idempotencyKey);
+    const scope = requestScope(request.headers);
+    let result;
+    try {
+      result = await ctx.store.submit(submission, { owner: scope.ownerForNewTasks ?? scope.owner });
+    } catch (error) {
+      if (error instanceof ValidationError) throw HttpProblem.invalid(REST_FIELD_NAMES[error.field] ?? error.field, error.rule);
+      throw error;
+    }
+    reply.header('location', `/api/v1/tasks/${result.task.id}`);
+    if (result.replayed) reply.header('idempotent-replayed', 'true');
+    return sendTask(reply, result.task, 202);
+  });
+}

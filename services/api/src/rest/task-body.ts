@@ -1,0 +1,92 @@
+import type { JsonValue, Task, TaskStatus } from '@tasklane/core';
+
+/**
+ * The seed contract's shapes (docs/rest-api.md), built from a stored task. Every REST and
+ * WebSocket response that carries a task goes through here, so the keys, their order and the
+ * timestamp format cannot drift between endpoints.
+ */
+
+/** `GET /api/v1/tasks/{task_id}`: the seed's eight keys, in the seed's order. */
+export interface TaskBody {
+  task_id: string;
+  status: TaskStatus;
+  progress: number;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+  result: { service: string | null; result: JsonValue | null; duration: number } | null;
+  error: { type: string; message: string } | null;
+}
+
+/** One element of `GET /api/v1/tasks`. */
+export interface TaskListItem {
+  task_id: string;
+  status: TaskStatus;
+  progress: number;
+  created_at: string;
+  updated_at: string;
+  message: string;
+}
+
+/** `DELETE /api/v1/tasks/{task_id}` (also the members a 409 problem carries, with success false). */
+export interface CancelBody {
+  success: boolean;
+  message: string;
+  task_id: string;
+}
+
+/** `2026-01-11T10:30:00Z`: UTC, whole seconds (truncated, never rounded up into the future), `Z`. */
+export function formatTimestamp(date: Date): string {
+  return date.toISOString().slice(0, 19) + 'Z';
+}
+
+/** Seconds the successful attempt ran, as a float; 0 when the start was not recorded. */
+function durationSeconds(task: Task): number {
+  if (!task.completedAt || !task.startedAt) return 0;
+  return Math.max(0, task.completedAt.getTime() - task.startedAt.getTime()) / 1000;
+}
+
+export function taskBody(task: Task): TaskBody {
+  const completed = task.status === 'completed';
+  return {
+    task_id: task.id,
+    status: task.status,
+    progress: task.progress,
+    created_at: formatTimestamp(task.createdAt),
+    updated_at: formatTimestamp(task.updatedAt),
+    // The seed shows null for failed tasks: only a success has a completion time.
+    completed_at: completed && task.completedAt ? formatTimestamp(task.completedAt) : null,
+    result: completed ? { service: task.service, result: task.result ?? null, duration: durationSeconds(task) } : null,
+    // A pending task may carry the error of an attempt that will be retried: not a failure yet.
+    error: task.status === 'failed' && task.error ? { type: task.error.type, message: task.error.message } : null,
+  };
+}
+
+/** The GET body as JSON text: what the hot path sends and what SSE and WebSocket frames carry. */
+export function taskBodyJson(task: Task): string {
+  return JSON.stringify(taskBody(task));
+}
+
+/** Used when a task has no message of its own (the store sets one on every transition). */
+const DEFAULT_MESSAGES: Record<TaskStatus, string> = {
+  pending: 'Task queued',
+  processing: 'Task processing started',
+  completed: 'Task completed successfully',
+  failed: 'Task failed',
+  cancelled: 'Task cancelled',
+};
+
+export function taskListItem(task: Task): TaskListItem {
+  return {
+    task_id: task.id,
+    status: task.status,
+    progress: task.progress,
+    created_at: formatTimestamp(task.createdAt),
+    updated_at: formatTimestamp(task.updatedAt),
+    message: task.message ?? DEFAULT_MESSAGES[task.status],
+  };
+}
+
+export function cancelledBody(taskId: string): CancelBody {
+  return { success: true, message: `Task ${taskId} has been cancelled`, task_id: taskId };
+}

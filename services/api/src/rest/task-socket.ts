@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify';
+import { TaskNotFoundError, isTaskId } from '@tasklane/core';
+import type { AppContext } from '../app-context.ts';
+import { requestScope } from '../request-scope.ts';
+import { taskBodyJson } from './task-body.ts';
+
+/** Close codes of the task socket: 1000 after the final state, 4xxx (application range) for errors. */
+export const TaskSocketClose = {
+  /** The task reached completed, failed or cancelled; its final state was the last message. */
+  Finished: 1000,
+  /** The server is stopping; reconnect elsewhere. */
+  GoingAway: 1001,
+  /** The feed broke (e.g. the database went away); reconnect to resume. */
+  InternalError: 1011,
+  /** No such task, or not the caller's. */
+  NotFound: 4404,
+} as const;
+
+/**
+ * The seed's planned `ws://host:8000/ws/tasks/{task_id}`: the GET body on connect and on every
+ * change, then a normal close (1000) after a terminal state. Messages from the client are ignored.
+ */
+export function registerTaskSocket(app: FastifyInstance, ctx: AppContext): void {
+  app.get<{ Params: { task_id: string } }>('/ws/tasks/:task_id', { websocket: true }, (socket, request) => {
+    const id = request.params.task_id;
+    if (!isTaskId(id)) {
+      socket.close(TaskSocketClose.NotFound, `Task ${id.slice(0, 60)} not found`);
+      return;
+    }
+    const controller = new AbortController();
+    socket.once('close', () => controller.abort());
+    void (async () => {
+      try {
+        for await (const task of ctx.feed.follow(id, { ...requestScope(request.headers), signal: controller.signal })) {
+          if (socket.readyState !== socket.OPEN) return;
+          socket.send(taskBodyJson(task));
+        }
+        if (socket.readyState === socket.OPEN) {
+          socket.close(TaskSocketClose.Finished, controller.signal.aborted ? 'Client closed' : 'Task finished');
+        }
+      } catch (error) {
+        if (socket.readyState !== socket.OPEN) return;
+        if (error instanceof TaskNotFoundError) {
+          socket.close(TaskSocketClose.NotFound, `Task ${id} not found`);
+        } else {
+          request.log.warn({ err: error, taskId: id }, 'task socket stopped');
+          socket.close(TaskSocketClose.InternalError, 'Task updates stopped; reconnect to resume');
+        }
+      }
+    })();
+  });
+}
