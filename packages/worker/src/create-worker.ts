@@ -9,7 +9,7 @@ import { toDefinition, type HandlerDefinition } from './handler.ts';
 import { errorFields, type Logger } from './logger.ts';
 import { startPeriodic, type Periodic } from './periodic.ts';
 import { RunningTask } from './running-task.ts';
-import { toErrorInfo } from './task-error.ts';
+import { TaskError, toErrorInfo } from './task-error.ts';
 import type { TaskEvent, TaskEventListener } from './task-events.ts';
 import { resolveOptions, type ResolvedOptions, type WorkerOptions } from './worker-options.ts';
 
@@ -234,7 +234,7 @@ class TasklaneWorker implements Worker {
     if (outcome.ok) {
       const result = asJson(outcome.value);
       if (result === INVALID) {
-        outcome = { ok: false, error: new TypeError('The handler returned a value that is not JSON') };
+        outcome = { ok: false, error: new TaskError({ type: 'InvalidResult', message: 'The handler returned a value that cannot be stored as JSON' }) };
       } else {
         const held = await this.batcher.add({ id, attempt, result, service: entry.service });
         if (held) {

@@ -1,4 +1,4 @@
-import type { JsonValue, Task } from '@tasklane/core';
+import type { Task } from '@tasklane/core';
 import type { Logger } from './logger.ts';
 
 /** What a handler gets besides its task. */
@@ -24,10 +24,12 @@ export interface TaskContext {
 }
 
 /**
- * Runs one task. The returned value (JSON) becomes the task's result. Throw a `TaskError` to fail
- * with a chosen type; anything else thrown counts as a retryable failure named after the error.
+ * Runs one task. The returned value becomes the task's result; it must survive JSON.stringify
+ * (`undefined` is stored as null), else the task fails with `InvalidResult`. Throw a `TaskError`
+ * to fail with a chosen type; anything else thrown counts as a retryable failure named after the
+ * error. (Typed `unknown` so that object literals with optional fields need no casts.)
  */
-export type HandlerFn = (task: Task, ctx: TaskContext) => Promise<JsonValue | void> | JsonValue | void;
+export type HandlerFn = (task: Task, ctx: TaskContext) => unknown;
 
 export interface HandlerDefinition {
   /** The provider this handler uses, stored as the task's `service` (e.g. `veo3`). */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
-import { createPool, TaskStore } from '@tasklane/db';
+import type { TaskStatus } from '@tasklane/core';
+import { createPool, TaskStore, type WorkerStore } from '@tasklane/db';
 import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
 import { createWorker, type Worker, type WorkerOptions } from '../src/index.ts';
 
@@ -78,4 +79,25 @@ export function untilAborted(signal: AbortSignal): Promise<unknown> {
     if (signal.aborted) resolve(signal.reason);
     else signal.addEventListener('abort', () => resolve(signal.reason), { once: true });
   });
+}
+
+let kindCounter = 0;
+
+/**
+ * A task brought to `status` through the stores, with a kind of its own so that no other claim
+ * can take it. `holder` is the worker store that claimed it (for processing and beyond).
+ */
+export async function taskIn(env: TestEnv, status: TaskStatus, holder: WorkerStore): Promise<{ id: string; attempt: number; kind: string }> {
+  const kind = `k${++kindCounter}_${process.pid}`;
+  const { task } = await env.store.submit({ kind, maxAttempts: 1 });
+  if (status === 'pending') return { id: task.id, attempt: 0, kind };
+  if (status === 'cancelled') {
+    await env.store.cancel(task.id);
+    return { id: task.id, attempt: 0, kind };
+  }
+  const [claimed] = await holder.claim(1, [kind], uncapped);
+  const held = { id: task.id, attempt: claimed!.attempts, kind };
+  if (status === 'completed') await holder.complete([{ id: held.id, attempt: held.attempt, result: { done: true } }]);
+  if (status === 'failed') await holder.fail({ id: held.id, attempt: held.attempt, error: { type: 'Setup', message: 'setup', retryable: false } });
+  return held;
 }
