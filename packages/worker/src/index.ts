@@ -4,4 +4,4 @@ export type { Handler, HandlerFn, HandlerDefinition, TaskContext } from './handl
 export { TaskError, toErrorInfo, type TaskErrorOptions } from './task-error.ts';
 export { TaskAbortedError, type AbortCause } from './abort-reason.ts';
 export type { TaskEvent, TaskEventListener } from './task-events.ts';
-export { silentLogger, withFields, type Logger, type LogFields } from './logger.ts';
+export { silentLogger, withFields, errorFields, type Logger, type LogFields } from './logger.ts';

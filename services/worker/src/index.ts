@@ -1,0 +1,2 @@
+export { builtInHandlers, imageHandler, videoHandler } from './handlers/index.ts';
+export { createJsonLogger, type JsonLoggerOptions } from './json-logger.ts';

@@ -1,0 +1,84 @@
+import { ConfigError, loadConfig, type Config } from '@tasklane/core';
+import { createPool, migrateToLatest } from '@tasklane/db';
+import { createWorker, errorFields, type Logger } from '@tasklane/worker';
+import { builtInHandlers } from './handlers/index.ts';
+import { createJsonLogger } from './json-logger.ts';
+
+function exitWith(message: string): never {
+  console.error(`tasklane worker: ${message}`);
+  process.exit(2);
+}
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) exitWith(error.message);
+    throw error;
+  }
+}
+
+/** Migrations need the database; while it is away, wait for it rather than crash-loop. */
+async function migrate(url: string, log: Logger, stopping: AbortSignal): Promise<boolean> {
+  for (let delay = 500; !stopping.aborted; delay = Math.min(delay * 2, 10_000)) {
+    try {
+      const applied = await migrateToLatest(url);
+      if (applied.length > 0) log.info('migrations applied', { migrations: applied });
+      return true;
+    } catch (error) {
+      log.error('cannot migrate the database yet; retrying', { ...errorFields(error), retryInMs: delay });
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+  return false;
+}
+
+/** One worker process. Needs DATABASE_URL: `pnpm start` starts the embedded Postgres and passes it. */
+async function main(): Promise<void> {
+  const config = readConfig();
+  const url = config.databaseUrl;
+  if (!url) exitWith('DATABASE_URL is not set; run `pnpm start` for the embedded database, or set DATABASE_URL=postgres://...');
+  const log = createJsonLogger({ level: config.logLevel, base: { service: 'worker' } });
+  // A stray rejection must not take down a process that is holding tasks; log it loudly instead.
+  process.on('unhandledRejection', (reason) => log.error('unhandled rejection', errorFields(reason)));
+
+  const stopping = new AbortController();
+  let stop: (signal: string) => void = () => {
+    stopping.abort();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  if (!(await migrate(url, log, stopping.signal))) return;
+  const pool = createPool({ connectionString: url, max: config.databasePoolSize, applicationName: 'tasklane-worker' });
+  const worker = createWorker({
+    pool,
+    connectionString: url,
+    handlers: builtInHandlers,
+    concurrency: config.workerConcurrency,
+    leaseSeconds: config.leaseSeconds,
+    caps: config.caps,
+    retentionHours: config.taskRetentionHours,
+    logger: log,
+  });
+  stop = (signal) => {
+    if (stopping.signal.aborted) return;
+    stopping.abort();
+    log.info('stopping worker', { signal, running: worker.running });
+    void worker
+      .stop()
+      .then(() => pool.end())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error('unclean stop', errorFields(error));
+          process.exit(1);
+        },
+      );
+  };
+  await worker.start();
+  log.info('worker ready', { workerId: worker.id, kinds: Object.keys(builtInHandlers), concurrency: config.workerConcurrency });
+}
+
+await main();
