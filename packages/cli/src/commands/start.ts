@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '@tasklane/core';
+import { migrateToLatest, resolveDatabase } from '@tasklane/db';
+
+// The launcher starts the services as processes, as a deployment would: it imports nothing from them.
+const SERVICES = {
+  api: fileURLToPath(new URL('../../../../services/api/src/main.ts', import.meta.url)),
+  worker: fileURLToPath(new URL('../../../../services/worker/src/main.ts', import.meta.url)),
+} as const;
+const TSX = import.meta.resolve('tsx');
+const STOP_TIMEOUT_MS = 30_000;
+const MAX_RESTART_DELAY_MS = 10_000;
+
+interface Supervised {
+  name: string;
+  script: string;
+  child?: ChildProcess;
+  restartDelayMs: number;
+}
+
+function log(msg: string, fields: Record<string, unknown> = {}): void {
+  console.log(JSON.stringify({ time: new Date().toISOString(), level: 'info', service: 'launcher', msg, ...fields }));
+}
+
+/**
+ * `tasklane start`: Postgres (embedded unless DATABASE_URL is set), migrations, one API process and
+ * N worker processes, restarted if they crash. Ctrl-C stops the services gracefully, then Postgres.
+ */
+export async function runStart(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { workers: { type: 'string', default: '1' } } });
+  const workers = Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 0 || workers > 64) {
+    console.error(`tasklane start: --workers must be a whole number from 0 to 64, got "${values.workers}"`);
+    return 4;
+  }
+  const config = loadConfig();
+  const database = await resolveDatabase(config);
+  if (database.embedded) log('embedded postgres started', { port: database.embedded.port, dataDir: database.embedded.dataDir });
+  await migrateToLatest(database.url);
+
+  const env = { ...process.env, DATABASE_URL: database.url };
+  const services: Supervised[] = [
+    { name: 'api', script: SERVICES.api, restartDelayMs: 500 },
+    ...Array.from({ length: workers }, (_, i) => ({ name: `worker-${i + 1}`, script: SERVICES.worker, restartDelayMs: 500 })),
+  ];
+  let stopping = false;
+
+  const launch = (service: Supervised) => {
+    const child = spawn(process.execPath, ['--import', TSX, service.script], { env, stdio: 'inherit' });
+    service.child = child;
+    const startedAt = Date.now();
+    child.on('exit', (code, signal) => {
+      service.child = undefined;
+      if (stopping) return;
+      // A service that ran a while before failing gets a quick restart; one that keeps failing backs off.
+      service.restartDelayMs = Date.now() - startedAt > 30_000 ? 500 : Math.min(service.restartDelayMs * 2, MAX_RESTART_DELAY_MS);
+      log('service exited; restarting', { name: service.name, code, signal, inMs: service.restartDelayMs });
+      setTimeout(() => !stopping && launch(service), service.restartDelayMs);
+    });
+  };
+  services.forEach(launch);
+  log('tasklane started', { url: `http://localhost:${config.port}`, graphql: `http://localhost:${config.port}/graphql`, workers });
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      log('stopping');
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+  await Promise.all(
+    services.map(
+      (service) =>
+        new Promise<void>((resolve) => {
+          const child = service.child;
+          if (!child || child.exitCode !== null) return resolve();
+          const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+          child.once('exit', () => {
+            clearTimeout(killer);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  await database.embedded?.stop();
+  log('stopped');
+  return 0;
+}
