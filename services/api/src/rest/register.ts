@@ -17,6 +17,8 @@ export async function registerRest(app: FastifyInstance, ctx: AppContext): Promi
   await app.register(
     async (api) => {
       api.setErrorHandler(restErrorHandler);
+      // Fastify parses text/plain by default; here a body is JSON or refused with 415.
+      api.removeContentTypeParser('text/plain');
       api.setNotFoundHandler((request, reply) => {
         const path = request.url.split('?')[0] ?? request.url;
         sendProblem(reply, problem('not-found', `No route ${request.method} ${path.slice(0, 200)}`, { code: 'NOT_FOUND' }));

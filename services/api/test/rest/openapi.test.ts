@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { startRestHarness, type RestHarness } from './rest-harness.ts';
+
+let h: RestHarness;
+beforeAll(async () => {
+  h = await startRestHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+describe('GET /api/v1/openapi.json', () => {
+  it('serves an OpenAPI 3.1 document that the validator accepts', async () => {
+    const response = await fetch(`${h.baseUrl}/api/v1/openapi.json`);
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as Record<string, unknown>;
+    const validator = new Validator();
+    const result = await validator.validate(document);
+    expect(result.errors).toBeUndefined();
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+  });
+
+  it('resolves every $ref it uses', async () => {
+    const document = await (await fetch(`${h.baseUrl}/api/v1/openapi.json`)).json();
+    const validator = new Validator();
+    await validator.validate(document as Record<string, unknown>);
+    const resolved = JSON.stringify(validator.resolveRefs());
+    expect(resolved).not.toContain('"$ref"');
+  });
+
+  it('describes every REST endpoint and method the server answers', async () => {
+    const document = (await (await fetch(`${h.baseUrl}/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const described = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.keys(item).filter((k) => k !== 'parameters').map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(described.sort()).toEqual(
+      [
+        'POST /api/v1/tasks',
+        'GET /api/v1/tasks',
+        'GET /api/v1/tasks/{task_id}',
+        'DELETE /api/v1/tasks/{task_id}',
+        'GET /api/v1/tasks/{task_id}/events',
+        'GET /ws/tasks/{task_id}',
+        'GET /api/v1/openapi.json',
+        'GET /api/docs',
+      ].sort(),
+    );
+    // And each one is routed: none of them is the catch-all 404 problem.
+    for (const entry of described) {
+      const [method, path] = entry.split(' ') as [string, string];
+      if (path.startsWith('/ws/')) continue;
+      const url = path.replace('{task_id}', 'vid_00000000000000000000000000');
+      const response = await fetch(`${h.baseUrl}${url}`, {
+        method,
+        ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}),
+      });
+      const text = await response.text();
+      expect(text, entry).not.toContain('No route');
+    }
+  });
+});
+
+describe('GET /api/docs', () => {
+  it('renders the reference as one self-contained HTML page', async () => {
+    const response = await fetch(`${h.baseUrl}/api/docs`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await response.text();
+    expect(html).toMatch(/^<!doctype html>/);
+    for (const operation of ['submitTask', 'listTasks', 'getTask', 'cancelTask', 'taskEvents', 'taskSocket']) {
+      expect(html).toContain(`id="${operation}"`);
+    }
+    expect(html).toContain('/api/v1/tasks/{task_id}');
+    // Nothing to fetch at run time: no scripts, stylesheets or images from elsewhere.
+    expect(html).not.toMatch(/<script|<link|<img|src=/i);
+  });
+});
