@@ -33,11 +33,11 @@ async function walk(path: string): Promise<{ items: Item[]; pages: number }> {
   let pages = 0;
   let next: string | undefined = path;
   while (next) {
-    const response = await fetch(`${h.baseUrl}${next}`);
+    const response: Response = await fetch(`${h.baseUrl}${next}`);
     expect(response.status).toBe(200);
     items.push(...((await response.json()) as Item[]));
     pages += 1;
-    const link = response.headers.get('link');
+    const link: string | null = response.headers.get('link');
     next = link ? /^<([^>]+)>; rel="next"$/.exec(link)![1] : undefined;
   }
   return { items, pages };

@@ -17,13 +17,37 @@ export interface RestHarness {
   app: FastifyInstance;
   ctx: Awaited<ReturnType<typeof createAppContext>>;
   worker: WorkerDriver;
+  /** Every answered request, in order: lets a test act right after a client's poll, without sleeping. */
+  responses: SeenResponse[];
+  /** Resolves once a response matching `predicate` has been sent (including earlier ones). */
+  seen(predicate: (response: SeenResponse) => boolean): Promise<SeenResponse>;
   close(): Promise<void>;
+}
+
+export interface SeenResponse {
+  method: string;
+  url: string;
+  statusCode: number;
+  location: string | undefined;
 }
 
 export async function startRestHarness(): Promise<RestHarness> {
   const database: TestDatabase = await createTestDatabase();
   const ctx = await createAppContext(loadConfig({ DATABASE_URL: database.url }), database.url);
   const app = await buildServer(ctx);
+  const responses: SeenResponse[] = [];
+  const waiters = new Set<{ predicate: (r: SeenResponse) => boolean; resolve: (r: SeenResponse) => void }>();
+  app.addHook('onResponse', async (request, reply) => {
+    const location = reply.getHeader('location');
+    const seen = { method: request.method, url: request.url, statusCode: reply.statusCode, location: typeof location === 'string' ? location : undefined };
+    responses.push(seen);
+    for (const waiter of [...waiters]) {
+      if (waiter.predicate(seen)) {
+        waiters.delete(waiter);
+        waiter.resolve(seen);
+      }
+    }
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   const worker = new WorkerDriver(new WorkerStore(ctx.pool, { workerId: `rest-test-${port}`, leaseSeconds: 60 }));
@@ -32,6 +56,12 @@ export async function startRestHarness(): Promise<RestHarness> {
     app,
     ctx,
     worker,
+    responses,
+    seen(predicate) {
+      const earlier = responses.find(predicate);
+      if (earlier) return Promise.resolve(earlier);
+      return new Promise((resolve) => waiters.add({ predicate, resolve }));
+    },
     async close() {
       await app.close();
       await ctx.close();
