@@ -1,0 +1,2 @@
+import type { Scenario } from '../types.ts';
+export const fanout: Scenario = async () => {};

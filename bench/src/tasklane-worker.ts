@@ -1,0 +1,38 @@
+import { createPool } from '@tasklane/db';
+import type { HandlerFn, Worker, WorkerOptions } from '@tasklane/worker';
+import { loadWorkerRuntime } from './landed.ts';
+import { SkipScenario } from './types.ts';
+
+/** Caps high enough never to bind: the benchmarks measure the queue, not the limits. */
+export const UNCAPPED = { total: 1_000_000, perKind: {} as Record<string, number> };
+
+export interface BenchWorkers {
+  workers: Worker[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `count` Tasklane workers in this process, each with its own pool and LISTEN connection as
+ * a separate deployment would have.
+ */
+export async function startWorkers(
+  url: string,
+  count: number,
+  handlers: Record<string, HandlerFn>,
+  extra: Partial<WorkerOptions> = {},
+): Promise<BenchWorkers> {
+  const runtime = await loadWorkerRuntime();
+  if (typeof runtime === 'string') throw new SkipScenario(runtime);
+  const pools = Array.from({ length: count }, () => createPool({ connectionString: url, max: 10, applicationName: 'tasklane-bench-worker' }));
+  const workers = pools.map((pool) =>
+    runtime.createWorker({ pool, connectionString: url, handlers, caps: UNCAPPED, graceMs: 2000, ...extra }),
+  );
+  await Promise.all(workers.map((w) => w.start()));
+  return {
+    workers,
+    async stop() {
+      await Promise.all(workers.map((w) => w.stop({ graceMs: 2000 })));
+      await Promise.all(pools.map((p) => p.end().catch(() => {})));
+    },
+  };
+}
