@@ -4,6 +4,7 @@ import type { AppContext } from './app-context.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerGraphql } from './graphql/register.ts';
 import { registerRest } from './rest/register.ts';
+import { createMetrics, registerMetrics } from './metrics.ts';
 
 export interface ServerOptions {
   /** Fastify's pino logger options; false for none. */
@@ -14,8 +15,10 @@ export interface ServerOptions {
 export async function buildServer(ctx: AppContext, { logger = false }: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger, bodyLimit: 1024 * 1024, forceCloseConnections: true });
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  const metrics = createMetrics(ctx);
+  registerMetrics(app, metrics);
   registerHealthRoutes(app, ctx);
-  await registerGraphql(app, ctx);
+  await registerGraphql(app, ctx, { metrics });
   await registerRest(app, ctx);
   return app;
 }

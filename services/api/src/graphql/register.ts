@@ -1,5 +1,52 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.ts';
+import type { Metrics } from '../metrics.ts';
+import { makeGraphqlWsHandler } from './websocket-handler.ts';
+import { createTasklaneYoga, GRAPHQL_PATH, type TasklaneYoga } from './yoga.ts';
 
-/** Mounts GraphQL (HTTP, graphql-ws, SSE) on `/graphql`. */
-export async function registerGraphql(_app: FastifyInstance, _ctx: AppContext): Promise<void> {}
+/** Options of {@link registerGraphql}. */
+export interface RegisterGraphqlOptions {
+  /** Counts open subscriptions in these metrics; omitted, nothing is counted. */
+  metrics?: Metrics | undefined;
+}
+
+async function handleHttp(yoga: TasklaneYoga, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  // Passing the reply lets Yoga abort the request's signal when the client goes away (SSE).
+  const response = await yoga.handleNodeRequestAndResponse(req, reply, { req, reply });
+  response.headers.forEach((value, key) => void reply.header(key, value));
+  reply.status(response.status);
+  // A stream for SSE and incremental delivery, so events leave as they happen.
+  return reply.send(response.body);
+}
+
+/**
+ * Mounts GraphQL on `/graphql`: GET and POST (and GraphiQL for browsers), SSE for subscriptions
+ * (Yoga's, chosen by `accept: text/event-stream`), and graphql-ws on a WebSocket upgrade of the
+ * same GET route.
+ */
+export async function registerGraphql(app: FastifyInstance, ctx: AppContext, { metrics }: RegisterGraphqlOptions = {}): Promise<void> {
+  const yoga = createTasklaneYoga(ctx, { metrics, logger: app.log });
+  const wsHandler = makeGraphqlWsHandler(yoga);
+
+  // Encapsulated, so the body handling below applies to `/graphql` only, not to REST.
+  await app.register(async (scope) => {
+    // Yoga parses bodies itself (JSON, application/graphql-response+json, urlencoded, multipart)
+    // and answers bad ones the way the GraphQL-over-HTTP spec asks; Fastify's own parsers would
+    // refuse some of those types or answer malformed JSON in their own shape. The buffer keeps
+    // Fastify's bodyLimit in force.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+    scope.route({
+      method: 'GET',
+      url: GRAPHQL_PATH,
+      handler: (req, reply) => handleHttp(yoga, req, reply),
+      wsHandler,
+    });
+    scope.route({
+      method: ['POST', 'OPTIONS'],
+      url: GRAPHQL_PATH,
+      handler: (req, reply) => handleHttp(yoga, req, reply),
+    });
+  });
+}

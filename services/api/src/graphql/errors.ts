@@ -1,0 +1,43 @@
+import { GraphQLError } from './graphql-js.ts';
+import { maskError as yogaMaskError, type MaskError } from 'graphql-yoga';
+import { TasklaneError, ValidationError, type ErrorCode } from '@tasklane/core';
+
+/**
+ * The codes a client may see and act on. Everything else (a lost lease, an invalid transition, a
+ * database outage) is the server's problem: Yoga masks it as "Unexpected error." and logs it.
+ */
+const PUBLIC_CODES: ReadonlySet<ErrorCode> = new Set([
+  'NOT_FOUND',
+  'TASK_NOT_CANCELLABLE',
+  'BAD_USER_INPUT',
+  'IDEMPOTENCY_CONFLICT',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'RATE_LIMITED',
+]);
+
+/** The GraphQL form of a client-facing `TasklaneError`, or undefined for anything else. */
+export function publicError(error: unknown, located?: GraphQLError): GraphQLError | undefined {
+  if (!(error instanceof TasklaneError) || !PUBLIC_CODES.has(error.code)) return undefined;
+  const extensions: Record<string, unknown> = { code: error.code };
+  if (error instanceof ValidationError) extensions['field'] = error.field;
+  return new GraphQLError(error.message, {
+    nodes: located?.nodes,
+    source: located?.source,
+    positions: located?.positions,
+    path: located?.path,
+    originalError: error,
+    extensions,
+  });
+}
+
+/**
+ * Yoga's `maskedErrors.maskError`: resolvers throw the domain errors of `@tasklane/core` and this
+ * turns the public ones into errors with `extensions.code` (and `extensions.field` for bad input);
+ * the rest are masked by Yoga's default.
+ */
+export const maskError: MaskError = (error, message, isDev) => {
+
+  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  return publicError(original, error instanceof GraphQLError ? error : undefined) ?? yogaMaskError(error, message, isDev);
+};

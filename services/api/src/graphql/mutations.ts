@@ -1,0 +1,65 @@
+import type { Task } from '@tasklane/core';
+import { builder } from './builder.ts';
+import { TaskRef } from './task-type.ts';
+
+const SubmitTaskInput = builder.inputType('SubmitTaskInput', {
+  fields: (t) => ({
+    kind: t.string({ required: true, description: '1-32 lowercase letters, digits or _, starting with a letter (video, image, …).' }),
+    service: t.string({ description: 'The provider to use, e.g. veo3.' }),
+    input: t.field({ type: 'JSON', description: 'Free-form JSON for the handler (at most 64 KiB). Default {}.' }),
+    priority: t.int({ description: 'Higher runs first, -1000 to 1000. Default 0.' }),
+    maxAttempts: t.int({ description: 'Attempts before the task fails for good, 1-100. Default 3.' }),
+    runAt: t.field({ type: 'DateTime', description: 'Do not start before this time. Default now.' }),
+    idempotencyKey: t.string({
+      description: 'Submitting again with the same key and the same request returns the original task; with another request, IDEMPOTENCY_CONFLICT.',
+    }),
+  }),
+});
+
+interface CancelPayload {
+  task: Task;
+  alreadyCancelled: boolean;
+}
+
+const CancelTaskPayloadRef = builder.objectRef<CancelPayload>('CancelTaskPayload').implement({
+  fields: (t) => ({
+    success: t.boolean({ resolve: () => true, description: 'Always true: a task that cannot be cancelled answers TASK_NOT_CANCELLABLE.' }),
+    message: t.string({ resolve: (p) => `Task ${p.task.id} has been cancelled` }),
+    alreadyCancelled: t.exposeBoolean('alreadyCancelled', { description: 'The task had been cancelled before this call (cancel is idempotent).' }),
+    task: t.field({ type: TaskRef, resolve: (p) => p.task }),
+  }),
+});
+
+builder.mutationType({});
+
+builder.mutationFields((t) => ({
+  submitTask: t.field({
+    type: TaskRef,
+    nullable: true,
+    description: 'Queues a task and returns it at once, PENDING. Follow it with `taskUpdated(id)`.',
+    args: { input: t.arg({ type: SubmitTaskInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const { task } = await ctx.app.store.submit(
+        {
+          kind: input.kind,
+          service: input.service,
+          input: input.input ?? undefined,
+          priority: input.priority ?? undefined,
+          maxAttempts: input.maxAttempts ?? undefined,
+          runAt: input.runAt ?? undefined,
+          idempotencyKey: input.idempotencyKey,
+        },
+        { owner: ctx.scope.ownerForNewTasks ?? ctx.scope.owner },
+      );
+      return task;
+    },
+  }),
+
+  cancelTask: t.field({
+    type: CancelTaskPayloadRef,
+    nullable: true,
+    description: 'Cancels a PENDING or PROCESSING task; its worker is told to stop. COMPLETED or FAILED answers TASK_NOT_CANCELLABLE.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => ctx.app.store.cancel(String(id), ctx.scope),
+  }),
+}));

@@ -1,0 +1,45 @@
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { AppContext } from '../app-context.ts';
+import type { Metrics } from '../metrics.ts';
+import { createGraphqlContext, type GraphqlContext } from './context.ts';
+import { maskError } from './errors.ts';
+import { GRAPHIQL_DEFAULT_QUERY } from './graphiql-default-query.ts';
+import { schema } from './schema.ts';
+
+export const GRAPHQL_PATH = '/graphql';
+
+/** What the transports hand to Yoga: the Fastify request (and reply, over HTTP). */
+export interface ServerContext {
+  req: FastifyRequest;
+  reply?: FastifyReply;
+}
+
+export type TasklaneYoga = YogaServerInstance<ServerContext, GraphqlContext>;
+
+/** Options of {@link createTasklaneYoga}. */
+export interface TasklaneYogaOptions {
+  /** Counts open subscriptions; omitted, nothing is counted. */
+  metrics?: Metrics | undefined;
+  /** Where Yoga logs (masked errors with their cause, among others). */
+  logger: FastifyBaseLogger;
+}
+
+/** The GraphQL engine shared by every transport: HTTP, SSE (Yoga's own) and graphql-ws. */
+export function createTasklaneYoga(app: AppContext, { metrics, logger }: TasklaneYogaOptions): TasklaneYoga {
+  return createYoga<ServerContext, GraphqlContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    // `request` is Yoga's Fetch request; its signal aborts when an HTTP or SSE client goes away.
+    context: ({ req, request }) => createGraphqlContext(app, metrics, req.headers, request?.signal),
+    maskedErrors: { maskError },
+    graphiql: { title: 'Tasklane GraphQL', defaultQuery: GRAPHIQL_DEFAULT_QUERY, subscriptionsProtocol: 'WS' },
+    landingPage: false,
+    logging: {
+      debug: (...args) => logger.debug({ yoga: args }, 'graphql'),
+      info: (...args) => logger.info({ yoga: args }, 'graphql'),
+      warn: (...args) => logger.warn({ yoga: args }, 'graphql'),
+      error: (...args) => logger.error({ err: args.find((a) => a instanceof Error), yoga: args }, 'graphql error'),
+    },
+  });
+}
