@@ -13,7 +13,14 @@ export interface ServerOptions {
 
 /** One HTTP server per API process: GraphQL, REST, WebSockets, health and metrics on one port. */
 export async function buildServer(ctx: AppContext, { logger = false }: ServerOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger, bodyLimit: 1024 * 1024, forceCloseConnections: true });
+  const app = Fastify({
+    logger,
+    bodyLimit: 1024 * 1024,
+    forceCloseConnections: true,
+    // Longer than any task id, so that an oversized id reaches the routes and gets their 404
+    // problem body instead of the router's bare 414.
+    routerOptions: { maxParamLength: 2048 },
+  });
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   const metrics = createMetrics(ctx);
   registerMetrics(app, metrics);
