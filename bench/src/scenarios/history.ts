@@ -1,2 +1,136 @@
-import type { Scenario } from '../types.ts';
-export const history: Scenario = async () => {};
+import { createPool, TaskStore, WorkerStore } from '@tasklane/db';
+import { round, summarize } from '../stats.ts';
+import { UNCAPPED } from '../tasklane-worker.ts';
+import { ratio, type Scenario } from '../types.ts';
+
+interface Latencies {
+  claim: number[];
+  read: number[];
+}
+
+/**
+ * One claim at a time (a pending task submitted first, not timed; claimed, timed; completed, not
+ * timed) and reads by id of random existing tasks, timed.
+ */
+async function measure(store: TaskStore, worker: WorkerStore, rounds: number, readIds: () => string): Promise<Latencies> {
+  const out: Latencies = { claim: [], read: [] };
+  for (let i = 0; i < rounds; i++) {
+    await store.submit({ kind: 'noop', input: { i } });
+    const t0 = performance.now();
+    const [task] = await worker.claim(1, ['noop'], UNCAPPED);
+    out.claim.push(performance.now() - t0);
+    if (task) await worker.complete([{ id: task.id, attempt: task.attempts, result: null }]);
+    const t1 = performance.now();
+    await store.get(readIds());
+    out.read.push(performance.now() - t1);
+  }
+  return out;
+}
+
+interface Side {
+  store: TaskStore;
+  worker: WorkerStore;
+  ids: () => string;
+  close(): Promise<void>;
+}
+
+async function openSide(url: string): Promise<Omit<Side, 'ids'>> {
+  const pool = createPool({ connectionString: url, max: 2, applicationName: 'tasklane-bench' });
+  const store = new TaskStore(pool);
+  const worker = new WorkerStore(pool, { workerId: 'bench-history', leaseSeconds: 30 });
+  return { store, worker, close: () => pool.end() };
+}
+
+const pick = (ids: readonly string[]) => () => ids[Math.floor(Math.random() * ids.length)]!;
+
+/** Loads `rows` finished tasks with generate_series, no notifications (replica role skips triggers). */
+async function loadHistory(url: string, rows: number): Promise<string[]> {
+  const pool = createPool({ connectionString: url, max: 1, applicationName: 'tasklane-bench' });
+  try {
+    const client = await pool.connect();
+    try {
+      await client.query('set session_replication_role = replica');
+      await client.query(
+        `insert into tasklane.tasks (id, kind, service, owner, status, progress, message, input, result, error, attempts,
+                                     version, created_at, updated_at, started_at, completed_at, finished_at, run_at)
+         select 'noop_h' || md5(g::text), 'noop', 'bench', 'default', s.status,
+                case when s.status = 'completed' then 100 else 40 end, 'done', jsonb_build_object('i', g),
+                case when s.status = 'completed' then '{"ok":true}'::jsonb end,
+                case when s.status = 'failed' then '{"type":"Boom","message":"x","retryable":false}'::jsonb end,
+                1, 4, t, t + interval '2 seconds', t, case when s.status = 'completed' then t + interval '2 seconds' end,
+                t + interval '2 seconds', t
+         from generate_series(1, $1::int) g,
+              lateral (select now() - make_interval(secs => 86400 * (g::float8 / $1)) as t) ts,
+              lateral (select case when g % 100 < 90 then 'completed' when g % 100 < 97 then 'failed' else 'cancelled' end as status) s`,
+        [rows],
+      );
+      await client.query('set session_replication_role = origin');
+    } finally {
+      client.release();
+    }
+    await pool.query('vacuum analyze tasklane.tasks');
+    const { rows: sample } = await pool.query<{ id: string }>(`select id from tasklane.tasks tablesample system (1) limit 5000`);
+    return sample.map((r) => r.id);
+  } finally {
+    await pool.end();
+  }
+}
+
+/**
+ * The same claims and reads against two databases on the same server, one with history and one
+ * without, interleaved round by round so the machine's noise hits both alike.
+ */
+export const history: Scenario = async (ctx, result) => {
+  const rows = Number(process.env.BENCH_HISTORY_ROWS) || (ctx.quick ? 100_000 : 1_000_000);
+  const rounds = ctx.quick ? 300 : 1000;
+  Object.assign(result.params, { history_rows: rows, rounds, interleaved: true });
+  const emptyUrl = await ctx.freshDatabase('history_empty');
+  const fullUrl = await ctx.freshDatabase('history_full');
+  ctx.log(`history: inserting ${rows} finished tasks`);
+  const t0 = performance.now();
+  const historyIds = await loadHistory(fullUrl, rows);
+  result.figures.history_load_s = round((performance.now() - t0) / 1000, 1);
+
+  const empty = await openSide(emptyUrl);
+  const full = await openSide(fullUrl);
+  try {
+    const seed = await empty.store.submitMany(Array.from({ length: 20 }, (_, i) => ({ kind: 'noop', input: { i } })));
+    for (;;) if ((await empty.worker.claim(100, ['noop'], UNCAPPED)).length === 0) break;
+    const sides: Side[] = [
+      { ...empty, ids: pick(seed.map((s) => s.task.id)) },
+      { ...full, ids: pick(historyIds) },
+    ];
+    const totals: Latencies[] = [{ claim: [], read: [] }, { claim: [], read: [] }];
+    for (let r = 0; r < rounds + 50; r++) {
+      for (let s = 0; s < 2; s++) {
+        const side = sides[s]!;
+        const one = await measure(side.store, side.worker, 1, side.ids);
+        if (r < 50) continue; // warm-up
+        totals[s]!.claim.push(...one.claim);
+        totals[s]!.read.push(...one.read);
+      }
+    }
+    const e = { claim: summarize(totals[0]!.claim), read: summarize(totals[0]!.read) };
+    const f = { claim: summarize(totals[1]!.claim), read: summarize(totals[1]!.read) };
+    result.figures = {
+      ...result.figures,
+      claim_p50_ms: round(f.claim.p50, 3),
+      claim_p99_ms: round(f.claim.p99, 3),
+      read_p50_ms: round(f.read.p50, 3),
+      read_p99_ms: round(f.read.p99, 3),
+    };
+    result.peers['same, empty table'] = {
+      claim_p50_ms: round(e.claim.p50, 3),
+      claim_p99_ms: round(e.claim.p99, 3),
+      read_p50_ms: round(e.read.p50, 3),
+      read_p99_ms: round(e.read.p99, 3),
+    };
+    result.ratios.push(
+      ratio('claim p50, history vs empty', round(f.claim.p50 / e.claim.p50), '<=', 1.2),
+      ratio('read p50, history vs empty', round(f.read.p50 / e.read.p50), '<=', 1.2),
+    );
+  } finally {
+    await empty.close();
+    await full.close();
+  }
+};
