@@ -40,7 +40,7 @@ export const throughput: Scenario = async (ctx, result) => {
   const n = envInt('BENCH_N', ctx.quick ? 5_000 : 50_000);
   const workerCount = envInt('BENCH_TASKLANE_WORKERS', 2);
   const slots = envInt('BENCH_TASKLANE_SLOTS', 500);
-  const timeoutMs = ctx.quick ? 40_000 : 180_000;
+  const timeoutMs = ctx.quick ? 20_000 : 180_000;
   Object.assign(result.params, {
     n,
     submit_chunk: CHUNK,
