@@ -47,6 +47,7 @@ class TasklaneWorker implements Worker {
   private readonly bus: EventBus | undefined;
   private readonly ownsBus: boolean;
   private readonly store: WorkerStore;
+  private readonly publishChanges: WorkerOptions['onChanges'];
   private readonly definitions: Map<string, HandlerDefinition>;
   private readonly held = new Map<string, RunningTask>();
   private readonly settling = new Set<Promise<void>>();
@@ -58,6 +59,7 @@ class TasklaneWorker implements Worker {
   private heartbeat: Periodic | undefined;
   private maintenance: Periodic | undefined;
   private heldChanged: (() => void) | undefined;
+  private handlersRunning = 0;
   private started = false;
   private stopping: Promise<void> | undefined;
   /** Set when the grace period is over: outcome writes stop retrying. */
@@ -90,11 +92,15 @@ class TasklaneWorker implements Worker {
       workerId: this.id,
       leaseSeconds: this.settings.leaseSeconds,
       retryBaseSeconds: this.settings.retryBaseSeconds,
+      onChanges: options.onChanges,
     });
+    this.publishChanges = options.onChanges;
     const kinds = [...this.definitions.keys()];
     this.claimLoop = new ClaimLoop({
       claim: (max) => this.store.claim(max, kinds, this.settings.caps),
-      freeSlots: () => this.settings.concurrency - this.held.size,
+      // A slot is a running handler. Outcomes still being stored do not hold one (so the next
+      // claim overlaps the completion write), but at most `concurrency` of them may pile up.
+      freeSlots: () => Math.min(this.settings.concurrency - this.handlersRunning, 2 * this.settings.concurrency - this.held.size),
       onClaimed: (tasks) => {
         for (const task of tasks) this.startTask(task);
       },
@@ -196,12 +202,16 @@ class TasklaneWorker implements Worker {
 
   private async run(entry: RunningTask): Promise<void> {
     let outcome: Outcome;
+    this.handlersRunning++;
     try {
       outcome = { ok: true, value: await entry.definition.run(entry.task, entry.ctx) };
     } catch (error) {
       outcome = { ok: false, error };
+    } finally {
+      this.handlersRunning--;
     }
     entry.phase = 'settling';
+    this.claimLoop.wake();
     await this.settle(entry, outcome);
   }
 
@@ -272,6 +282,7 @@ class TasklaneWorker implements Worker {
     const outcome = await runMaintenance(this.pool, {
       retentionHours: this.settings.retentionHours,
       retryBaseSeconds: this.settings.retryBaseSeconds,
+      onChanges: this.publishChanges,
     });
     if (outcome.elected && outcome.requeued + outcome.failed + outcome.deleted > 0) this.log.info('maintenance', { ...outcome });
   }

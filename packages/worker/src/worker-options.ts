@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { loadConfig, type ConcurrencyCaps, type Config } from '@tasklane/core';
-import type { EventBus } from '@tasklane/db';
+import type { ChangeListener, EventBus } from '@tasklane/db';
 import type { Handler } from './handler.ts';
 import { silentLogger, type Logger } from './logger.ts';
 
@@ -37,6 +37,12 @@ export interface WorkerOptions {
   maintenanceIntervalMs?: number;
   /** Listens for new work and cancels. `false` polls only. @default a PgEventBus on `connectionString` */
   bus?: EventBus | false;
+  /**
+   * Hears every change this worker's writes commit (claims, progress, outcomes, releases, sweeps).
+   * Needed only for a bus outside Postgres (Redis): pass its `publish`. LISTEN/NOTIFY needs
+   * nothing, the database trigger announces changes itself.
+   */
+  onChanges?: ChangeListener;
   /** Names this worker in leases and logs. @default `<host>-<pid>-<random>` */
   workerId?: string;
   /** @default silent */

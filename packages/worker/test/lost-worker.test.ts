@@ -22,7 +22,7 @@ it('returns a lost worker\'s task to pending, retries it elsewhere, and fences t
 
   // A live worker whose maintenance sweeps the expired lease and which then runs the retry.
   const runs: number[] = [];
-  await env.worker({
+  const live = await env.worker({
     maintenanceIntervalMs: 250,
     handlers: { lost: (_task, ctx) => void runs.push(ctx.attempt) },
   });
@@ -36,6 +36,8 @@ it('returns a lost worker\'s task to pending, retries it elsewhere, and fences t
   expect(await stale.fail({ id: task.id, attempt: 1, error: { type: 'X', message: 'x', retryable: false } })).toBeUndefined();
   expect(await stale.progress({ id: task.id, attempt: 1 }, 10, 'stale')).toBe(false);
   expect(await env.store.get(task.id)).toEqual(done);
+  // Its maintenance loop must not race the next tests' own sweeps.
+  await live.stop();
 });
 
 it('fails the task with WorkerLost once its attempts are spent', async () => {
