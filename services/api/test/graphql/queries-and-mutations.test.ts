@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, submit, TASK_FIELDS, type TestServer } from './test-server.ts';
+import { startTestServer, submit, TASK_FIELDS, type GraphqlResponse, type TestServer } from './test-server.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -130,7 +130,7 @@ describe('tasks connection', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 10; page++) {
-      const response = await server.gql(query, { after });
+      const response: GraphqlResponse = await server.gql(query, { after });
       const connection = response.data?.['tasks'];
       seen.push(...connection.edges.map((e: { node: { id: string } }) => e.node.id));
       expect(connection.pageInfo.endCursor).toBe(connection.edges.at(-1)?.cursor ?? null);

@@ -118,7 +118,7 @@ export async function submit(server: TestServer, input: Record<string, unknown>)
 }
 
 /** Resolves once `check()` is true, re-checking whenever the event loop turns (no fixed delays to tune). */
-export async function until(check: () => boolean | Promise<boolean>, what: string, maxTurns = 20_000): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, what: string, maxTurns = 8_000): Promise<void> {
   for (let i = 0; i < maxTurns; i++) {
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 5));

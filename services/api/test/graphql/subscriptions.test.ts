@@ -1,0 +1,235 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Task } from '@tasklane/core';
+import { FOLLOW, startTestServer, submit, TASK_FIELDS, until, type TestServer } from './test-server.ts';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.close());
+
+type Event = Record<string, any>;
+
+/** Reads one `taskUpdated` payload at a time from a graphql-ws or graphql-sse iterator. */
+function reader(iterator: AsyncIterableIterator<{ data?: Record<string, any> | null; errors?: unknown }>, field = 'taskUpdated') {
+  return {
+    async next(): Promise<Event> {
+      const result = await iterator.next();
+      if (result.done) throw new Error('subscription ended early');
+      if (result.value.errors) throw new Error(JSON.stringify(result.value.errors));
+      return result.value.data?.[field];
+    },
+    async ended(): Promise<boolean> {
+      return (await iterator.next()).done === true;
+    },
+    stop: () => iterator.return?.(),
+  };
+}
+
+async function followThroughLifecycle(kind: string, open: (id: string) => ReturnType<typeof reader>): Promise<Event[]> {
+  const worker = server.worker(kind);
+  const task = await submit(server, { kind, service: 'veo3' });
+  const events = open(task['id']);
+  const seen: Event[] = [await events.next()];
+  expect(seen[0]).toMatchObject({ id: task['id'], status: 'PENDING', version: 1 });
+  const held = await worker.claim();
+  seen.push(await events.next());
+  expect(seen[1]).toMatchObject({ status: 'PROCESSING', attempts: 1, progress: 0 });
+  await worker.progress(held, 40, 'Rendering frames');
+  seen.push(await events.next());
+  expect(seen[2]).toMatchObject({ status: 'PROCESSING', progress: 40, message: 'Rendering frames' });
+  await worker.complete(held, { video_url: 'https://cdn.example.com/v.mp4' });
+  seen.push(await events.next());
+  expect(seen[3]).toMatchObject({ status: 'COMPLETED', progress: 100, result: { video_url: 'https://cdn.example.com/v.mp4' } });
+  expect(await events.ended()).toBe(true);
+  const versions = seen.map((e) => e['version'] as number);
+  expect(versions.every((v, i) => i === 0 || v > versions[i - 1]!)).toBe(true);
+  return seen;
+}
+
+describe('taskUpdated', () => {
+  it('follows a task from pending to completed over graphql-ws, versions strictly increasing', async () => {
+    const client = server.ws();
+    await followThroughLifecycle('ws_life', (id) => reader(client.iterate({ query: FOLLOW, variables: { id } })));
+  });
+
+  it('follows a task from pending to completed over SSE (graphql-sse client)', async () => {
+    const client = server.sse();
+    await followThroughLifecycle('sse_life', (id) => reader(client.iterate({ query: FOLLOW, variables: { id } })));
+  });
+
+  it('follows a task over a raw SSE response from Yoga', async () => {
+    const worker = server.worker('sse_raw');
+    const task = await submit(server, { kind: 'sse_raw' });
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: FOLLOW, variables: { id: task['id'] } }),
+    });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const body = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const waitFor = async (needle: string) => {
+      while (!text.includes(needle)) {
+        const chunk = await body.read();
+        if (chunk.done) throw new Error(`stream ended before ${needle}`);
+        text += chunk.value;
+      }
+    };
+    await waitFor('"PENDING"');
+    await worker.complete(await worker.claim(), {});
+    await waitFor('event: complete');
+    const payloads = [...text.matchAll(/^data: (\{.*\})$/gm)].map((m) => JSON.parse(m[1]!).data.taskUpdated.status);
+    expect(payloads[0]).toBe('PENDING');
+    expect(payloads.at(-1)).toBe('COMPLETED');
+  });
+
+  it('gives a late subscriber the current state first', async () => {
+    const worker = server.worker('ws_late');
+    const task = await submit(server, { kind: 'ws_late' });
+    const held = await worker.claim();
+    await worker.progress(held, 70, 'Almost there');
+    const events = reader(server.ws().iterate({ query: FOLLOW, variables: { id: task['id'] } }));
+    expect(await events.next()).toMatchObject({ status: 'PROCESSING', progress: 70, message: 'Almost there', version: 3 });
+    await worker.complete(held, { ok: 1 });
+    expect(await events.next()).toMatchObject({ status: 'COMPLETED', version: 4 });
+    expect(await events.ended()).toBe(true);
+  });
+
+  it('emits a finished task once and completes', async () => {
+    const task = await submit(server, { kind: 'ws_finished' });
+    await server.gql(`mutation($id: ID!) { cancelTask(id: $id) { success } }`, { id: task['id'] });
+    const events = reader(server.ws().iterate({ query: FOLLOW, variables: { id: task['id'] } }));
+    expect(await events.next()).toMatchObject({ status: 'CANCELLED', version: 2 });
+    expect(await events.ended()).toBe(true);
+  });
+
+  it('ends another client\'s subscription with the cancelled state when a client cancels', async () => {
+    const task = await submit(server, { kind: 'ws_cancel' });
+    const watcher = reader(server.ws().iterate({ query: FOLLOW, variables: { id: task['id'] } }));
+    expect(await watcher.next()).toMatchObject({ status: 'PENDING' });
+    const canceller = server.ws();
+    const cancelled = await canceller.iterate({ query: `mutation($id: ID!) { cancelTask(id: $id) { success message } }`, variables: { id: task['id'] } }).next();
+    expect(cancelled.value?.data?.cancelTask).toEqual({ success: true, message: `Task ${task['id']} has been cancelled` });
+    expect(await watcher.next()).toMatchObject({ status: 'CANCELLED', message: 'Task cancelled' });
+    expect(await watcher.ended()).toBe(true);
+  });
+
+  it('answers NOT_FOUND for an unknown id over graphql-ws', async () => {
+    const iterator = server.ws().iterate({ query: FOLLOW, variables: { id: 'vid_00000000000000000000000000' } });
+    const first = await iterator.next().then(
+      (result) => result.value,
+      (errors: unknown) => ({ errors }),
+    );
+    expect(first.errors).toMatchObject([{ message: 'Task vid_00000000000000000000000000 not found', extensions: { code: 'NOT_FOUND' } }]);
+  });
+});
+
+describe('tasksUpdated', () => {
+  it('delivers changes of matching tasks only', async () => {
+    const iterator = server.ws().iterate({
+      query: `subscription { tasksUpdated(filter: { kind: ["dash_a"], status: [PROCESSING, COMPLETED] }) { ${TASK_FIELDS} } }`,
+    });
+    const events = reader(iterator, 'tasksUpdated');
+    // The subscription is live once the server counts it; only then can a change be expected.
+    await until(() => server.ctx.feed.size.everyTask > 0, 'the dashboard subscription');
+    const worker = server.worker('dash_a');
+    const other = server.worker('dash_b');
+    const a = await submit(server, { kind: 'dash_a' });
+    const b = await submit(server, { kind: 'dash_b' });
+    await other.claim();
+    const held = await worker.claim();
+    expect(await events.next()).toMatchObject({ id: a['id'], status: 'PROCESSING' });
+    await worker.complete(held, {});
+    expect(await events.next()).toMatchObject({ id: a['id'], status: 'COMPLETED' });
+    expect(b['id']).not.toBe(a['id']);
+    await events.stop();
+    await until(() => server.ctx.feed.size.everyTask === 0, 'the dashboard listener to be removed');
+  });
+});
+
+describe('cleanup', () => {
+  async function openSubscriptions(): Promise<number> {
+    const text = await (await fetch(`${server.origin}/metrics`)).text();
+    return [...text.matchAll(/^tasklane_graphql_subscriptions_open\{field="\w+"\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+  }
+
+  it('lets go of every payload once subscriptions end, however they end', async () => {
+    const refs: WeakRef<Task>[] = [];
+    const feed = server.ctx.feed;
+    const follow = feed.follow.bind(feed);
+    // Record every task object the server emits; the generator frames are what could keep them.
+    feed.follow = async function* (id, options) {
+      for await (const task of follow(id, options)) {
+        refs.push(new WeakRef(task));
+        yield task;
+      }
+    };
+    try {
+      const worker = server.worker('leak');
+      const client = server.ws();
+      // Three end by a terminal state, three by the client unsubscribing mid-stream, and one by
+      // its socket closing.
+      const finished: ReturnType<typeof reader>[] = [];
+      for (let i = 0; i < 3; i++) {
+        const task = await submit(server, { kind: 'leak', input: { blob: 'x'.repeat(10_000) } });
+        const events = reader(client.iterate({ query: FOLLOW, variables: { id: task['id'] } }));
+        await events.next();
+        finished.push(events);
+      }
+      for (let i = 0; i < 3; i++) {
+        const held = await worker.claim();
+        await worker.complete(held, { i });
+      }
+      for (const events of finished) {
+        // The claim may show up first, or be coalesced into the completion.
+        let event = await events.next();
+        if (event['status'] === 'PROCESSING') event = await events.next();
+        expect(event).toMatchObject({ status: 'COMPLETED' });
+        expect(await events.ended()).toBe(true);
+      }
+      for (let i = 0; i < 3; i++) {
+        const task = await submit(server, { kind: 'leak_open' });
+        const events = reader(client.iterate({ query: FOLLOW, variables: { id: task['id'] } }));
+        await events.next();
+        await events.stop();
+      }
+      const lonely = server.ws();
+      const task = await submit(server, { kind: 'leak_open' });
+      await reader(lonely.iterate({ query: FOLLOW, variables: { id: task['id'] } })).next();
+      await lonely.dispose();
+
+      expect(refs.length).toBeGreaterThanOrEqual(10);
+      await until(async () => (await openSubscriptions()) === 0, 'the open subscriptions gauge to reach 0');
+      await until(() => server.ctx.feed.size.tasks === 0, 'the feed to drop every followed id');
+      await until(
+        () => {
+          global.gc!();
+          return refs.every((ref) => ref.deref() === undefined);
+        },
+        'the emitted tasks to be collected',
+        200,
+      );
+    } finally {
+      feed.follow = follow;
+    }
+  });
+
+  it('ends a subscription when its SSE client goes away', async () => {
+    const task = await submit(server, { kind: 'sse_gone' });
+    const controller = new AbortController();
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: FOLLOW, variables: { id: task['id'] } }),
+      signal: controller.signal,
+    });
+    const body = response.body!.getReader();
+    await body.read();
+    expect(await openSubscriptions()).toBe(1);
+    expect(server.ctx.feed.size.tasks).toBe(1);
+    controller.abort();
+    await until(async () => (await openSubscriptions()) === 0, 'the SSE subscription to close');
+    expect(server.ctx.feed.size.tasks).toBe(0);
+  });
+});
