@@ -28,15 +28,14 @@ export class RunningTask {
     this.service = definition.service ?? null;
     this.log = withFields(log, { taskId: task.id, kind: task.kind, attempt: task.attempts });
     this.progress = new ProgressCoalescer({ write: (update) => writeProgress(this.held, update), log: this.log });
-    const self = this;
     this.ctx = {
       progress: (percent, message) => this.progress.report(percent, message),
       signal: this.controller.signal,
       attempt: task.attempts,
       workerId,
       log: this.log,
-      setService(service: string) {
-        self.service = service;
+      setService: (service: string) => {
+        this.service = service;
       },
     };
   }
