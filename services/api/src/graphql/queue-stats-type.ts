@@ -1,6 +1,5 @@
-import { TASK_STATUSES, type TaskStatus } from '@tasklane/core';
+import { TASK_STATUSES, type ConcurrencyCaps, type TaskStatus } from '@tasklane/core';
 import type { QueueStats } from '@tasklane/db';
-import type { ConcurrencyCaps } from '@tasklane/core';
 import { builder } from './builder.ts';
 import { TaskStatusEnum } from './task-type.ts';
 

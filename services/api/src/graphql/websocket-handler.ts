@@ -1,23 +1,25 @@
-import type { ExecutionArgs } from 'graphql';
+import type { ExecutionArgs, ExecutionResult, GraphQLError } from 'graphql';
 import { makeHandler } from 'graphql-ws/use/@fastify/websocket';
 import type { TasklaneYoga } from './yoga.ts';
 
+type Run = (args: ExecutionArgs) => Promise<ExecutionResult | AsyncIterable<ExecutionResult>> | ExecutionResult | AsyncIterable<ExecutionResult>;
+
+/** Yoga's enveloped executors, carried to graphql-ws's `execute`/`subscribe` in `rootValue`. */
 interface EnvelopedRoot {
-  execute: (args: ExecutionArgs) => unknown;
-  subscribe: (args: ExecutionArgs) => unknown;
+  execute: Run;
+  subscribe: Run;
 }
 
 /**
  * graphql-ws (`graphql-transport-ws`) on the same path as HTTP. Every operation runs through
  * Yoga's envelop pipeline, so parsing, validation, context, error masking and every future plugin
- * (auth, limits) behave exactly as over HTTP. The executor functions travel in `rootValue`,
- * because graphql-ws calls `execute`/`subscribe` with only the execution args.
+ * (auth, limits) behave exactly as over HTTP. The executors travel in `rootValue` because
+ * graphql-ws calls `execute`/`subscribe` with the execution args alone.
  */
 export function makeGraphqlWsHandler(yoga: TasklaneYoga) {
   return makeHandler({
-    execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as ReturnType<NonNullable<Parameters<typeof makeHandler>[0]['execute']>>,
-    subscribe: (args) =>
-      (args.rootValue as EnvelopedRoot).subscribe(args) as ReturnType<NonNullable<Parameters<typeof makeHandler>[0]['subscribe']>>,
+    execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
+    subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
     onSubscribe: async (ctx, _id, payload) => {
       const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
         ...ctx,
@@ -29,19 +31,20 @@ export function makeGraphqlWsHandler(yoga: TasklaneYoga) {
       try {
         document = parse(payload.query);
       } catch (error) {
-        return [error as import('graphql').GraphQLError];
+        // A syntax error: graphql-ws answers it with an `error` message for this operation.
+        return [error as GraphQLError];
       }
       const errors = validate(schema, document);
       if (errors.length > 0) return errors;
-      const args: ExecutionArgs = {
+      const rootValue: EnvelopedRoot = { execute, subscribe };
+      return {
         schema,
         operationName: payload.operationName,
         document,
         variableValues: payload.variables,
         contextValue: await contextFactory(),
-        rootValue: { execute, subscribe } satisfies EnvelopedRoot,
-      };
-      return args;
+        rootValue,
+      } satisfies ExecutionArgs;
     },
   });
 }
