@@ -26,6 +26,13 @@ export interface Config {
   auth: 'on' | 'off';
   /** Connections in each process's pool. */
   databasePoolSize: number;
+  /**
+   * Where to LISTEN, when `DATABASE_URL` points at a transaction-mode pooler (PgBouncer) that
+   * cannot hold a LISTEN: a direct or session-mode URL. @default databaseUrl
+   */
+  listenDatabaseUrl: string | undefined;
+  /** Where to run migrations (they hold a session advisory lock), for the same reason. @default databaseUrl */
+  migrationDatabaseUrl: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -133,5 +140,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl,
     auth: oneOf(env, 'AUTH', ['on', 'off'], 'off'),
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    listenDatabaseUrl: url(env, 'LISTEN_DATABASE_URL', ['postgres:', 'postgresql:']) ?? databaseUrl,
+    migrationDatabaseUrl: url(env, 'MIGRATION_DATABASE_URL', ['postgres:', 'postgresql:']) ?? databaseUrl,
   };
 }

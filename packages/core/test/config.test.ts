@@ -41,3 +41,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TASK_STORAGE_BACKEND: 'redis' })).toThrow(/Redis serves as the event bus only/);
   });
 });
+
+describe('pooler overrides', () => {
+  it('uses DATABASE_URL for LISTEN and migrations unless a direct URL is given for each', () => {
+    const pooled = 'postgres://app@pgbouncer:6432/tasklane';
+    const direct = 'postgres://app@postgres:5432/tasklane';
+    expect(loadConfig({ DATABASE_URL: pooled })).toMatchObject({ listenDatabaseUrl: pooled, migrationDatabaseUrl: pooled });
+    expect(loadConfig({ DATABASE_URL: pooled, LISTEN_DATABASE_URL: direct, MIGRATION_DATABASE_URL: direct })).toMatchObject({
+      databaseUrl: pooled,
+      listenDatabaseUrl: direct,
+      migrationDatabaseUrl: direct,
+    });
+    expect(() => loadConfig({ DATABASE_URL: pooled, LISTEN_DATABASE_URL: 'mysql://x' })).toThrow(/LISTEN_DATABASE_URL/);
+  });
+});

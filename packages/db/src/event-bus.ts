@@ -40,6 +40,19 @@ export function parseChanges(payload: string): TaskChange[] {
   return changes;
 }
 
+const CODE_BY_STATUS: Record<TaskStatus, string> = {
+  pending: 'p',
+  processing: 'r',
+  completed: 'c',
+  failed: 'f',
+  cancelled: 'x',
+};
+
+/** The inverse of `parseChanges`: the same compact format the trigger sends, for buses outside Postgres. */
+export function formatChanges(changes: readonly TaskChange[]): string {
+  return changes.map((c) => `${c.id}:${c.version}:${CODE_BY_STATUS[c.status]}`).join(' ');
+}
+
 export interface PgEventBusOptions {
   connectionString: string;
   /** Longest wait between reconnection attempts. @default 5000 */

@@ -11,3 +11,6 @@ export * from './event-bus.ts';
 export * from './task-feed.ts';
 export * from './async-queue.ts';
 export { encodeCursor, decodeCursor } from './cursor.ts';
+export * from './change-publisher.ts';
+export * from './redis-event-bus.ts';
+export * from './create-event-bus.ts';

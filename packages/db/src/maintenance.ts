@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import type { TaskStatus } from '@tasklane/core';
+import { announce, type ChangePublishing } from './change-publisher.ts';
 
 // Any constant: the same in every process, so that one of them at a time does the sweep.
 const MAINTENANCE_LOCK_KEY = 7_414_003;
@@ -12,7 +14,7 @@ export interface MaintenanceResult {
   deleted: number;
 }
 
-export interface MaintenanceOptions {
+export interface MaintenanceOptions extends ChangePublishing {
   retentionHours: number;
   /** First retry delay after a lost worker. @default 1 */
   retryBaseSeconds?: number;
@@ -24,7 +26,7 @@ export interface MaintenanceOptions {
  * when no attempts remain), long-dead worker rows go, and terminal tasks past retention are
  * deleted in batches.
  */
-export async function runMaintenance(pool: pg.Pool, { retentionHours, retryBaseSeconds = 1 }: MaintenanceOptions): Promise<MaintenanceResult> {
+export async function runMaintenance(pool: pg.Pool, { retentionHours, retryBaseSeconds = 1, onChanges }: MaintenanceOptions): Promise<MaintenanceResult> {
   const client = await pool.connect();
   try {
     await client.query('begin');
@@ -33,7 +35,7 @@ export async function runMaintenance(pool: pg.Pool, { retentionHours, retryBaseS
       await client.query('rollback');
       return { elected: false, requeued: 0, failed: 0, deleted: 0 };
     }
-    const swept = await client.query<{ status: string }>(
+    const swept = await client.query<{ id: string; version: number; status: TaskStatus }>(
       `with lost as (
          select t.id from tasklane.tasks t
          where t.status = 'processing'
@@ -53,11 +55,12 @@ export async function runMaintenance(pool: pg.Pool, { retentionHours, retryBaseS
                else 'Worker lost; no attempts left' end,
              lease_owner = null
        from lost where t.id = lost.id
-       returning t.status`,
+       returning t.id, t.version, t.status`,
       [retryBaseSeconds],
     );
     await client.query(`delete from tasklane.workers where expires_at < now() - interval '1 hour'`);
     await client.query('commit');
+    announce(onChanges, swept.rows);
     let deleted = 0;
     for (;;) {
       const { rowCount } = await pool.query(

@@ -17,6 +17,7 @@ import { createDb } from './connect.ts';
 import type { Database } from './schema.ts';
 import { toTask, type TaskRow } from './task-row.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { announce, type ChangeListener, type ChangePublishing } from './change-publisher.ts';
 
 export interface SubmitResult {
   task: Task;
@@ -61,14 +62,21 @@ export interface QueueStats {
 
 export const MAX_LIST_LIMIT = 1000;
 
+export type TaskStoreOptions = ChangePublishing;
+
 const GET_BY_ID = 'select * from tasklane.tasks where id = $1';
 
 /** Everything a client does with tasks: submit, read, list, cancel. */
 export class TaskStore {
   readonly db: Kysely<Database>;
+  private readonly onChanges: ChangeListener | undefined;
 
-  constructor(readonly pool: pg.Pool) {
+  constructor(
+    readonly pool: pg.Pool,
+    { onChanges }: TaskStoreOptions = {},
+  ) {
     this.db = createDb(pool);
+    this.onChanges = onChanges;
   }
 
   async submit(task: NewTask, scope: Scope = {}): Promise<SubmitResult> {
@@ -115,6 +123,7 @@ export class TaskStore {
        returning *`,
       [JSON.stringify(prepared)],
     );
+    announce(this.onChanges, rows);
     const inserted = new Map(rows.map((row) => [row.id, row]));
     const results: SubmitResult[] = [];
     for (const p of prepared) {
@@ -197,7 +206,10 @@ export class TaskStore {
        returning *`,
       [id, scope.owner ?? null],
     );
-    if (rows[0]) return { task: toTask(rows[0]), alreadyCancelled: false };
+    if (rows[0]) {
+      announce(this.onChanges, rows);
+      return { task: toTask(rows[0]), alreadyCancelled: false };
+    }
     const task = await this.getOrThrow(id, scope);
     if (task.status === 'cancelled') return { task, alreadyCancelled: true };
     // Raced with a worker: it may have just moved between pending and processing; try once more.

@@ -1,6 +1,9 @@
 import type pg from 'pg';
-import type { ConcurrencyCaps, JsonValue, Task, TaskErrorInfo } from '@tasklane/core';
+import type { ConcurrencyCaps, JsonValue, Task, TaskErrorInfo, TaskStatus } from '@tasklane/core';
 import { toTask, type TaskRow } from './task-row.ts';
+import { announce, type ChangeListener, type ChangePublishing } from './change-publisher.ts';
+
+type ChangedRow = { id: string; version: number; status: TaskStatus };
 
 /** Identifies one attempt of one task held by one worker: the fencing token for every write. */
 export interface Held {
@@ -19,7 +22,7 @@ export interface Failure extends Held {
   progress?: number;
 }
 
-export interface WorkerStoreOptions {
+export interface WorkerStoreOptions extends ChangePublishing {
   workerId: string;
   leaseSeconds: number;
   /** First retry delay; later retries double it, with jitter. @default 1 */
@@ -35,11 +38,13 @@ export class WorkerStore {
   readonly workerId: string;
   readonly leaseSeconds: number;
   readonly retryBaseSeconds: number;
+  private readonly onChanges: ChangeListener | undefined;
 
   constructor(
     readonly pool: pg.Pool,
-    { workerId, leaseSeconds, retryBaseSeconds = 1 }: WorkerStoreOptions,
+    { workerId, leaseSeconds, retryBaseSeconds = 1, onChanges }: WorkerStoreOptions,
   ) {
+    this.onChanges = onChanges;
     this.workerId = workerId;
     this.leaseSeconds = leaseSeconds;
     this.retryBaseSeconds = retryBaseSeconds;
@@ -53,6 +58,7 @@ export class WorkerStore {
       text: 'select * from tasklane.claim($1, $2, $3::text[], $4, $5::jsonb, $6)',
       values: [this.workerId, max, kinds, caps.total, JSON.stringify(caps.perKind), this.leaseSeconds],
     });
+    announce(this.onChanges, rows);
     return rows.map(toTask);
   }
 
@@ -80,19 +86,21 @@ export class WorkerStore {
 
   /** Records progress; false when this worker no longer holds the attempt. */
   async progress(held: Held, progress: number, message: string | null): Promise<boolean> {
-    const { rowCount } = await this.pool.query({
+    const { rows } = await this.pool.query<ChangedRow>({
       name: 'tasklane_progress',
       text: `update tasklane.tasks set progress = $4, message = coalesce($5, message)
-             where id = $1 and status = 'processing' and lease_owner = $2 and attempts = $3`,
+             where id = $1 and status = 'processing' and lease_owner = $2 and attempts = $3
+             returning id, version, status`,
       values: [held.id, this.workerId, held.attempt, Math.max(0, Math.min(100, Math.round(progress))), message],
     });
-    return rowCount === 1;
+    announce(this.onChanges, rows);
+    return rows.length === 1;
   }
 
   /** Completes many attempts in one statement; returns the ids that were still held (and so completed). */
   async complete(completions: readonly Completion[]): Promise<Set<string>> {
     if (completions.length === 0) return new Set();
-    const { rows } = await this.pool.query<{ id: string }>({
+    const { rows } = await this.pool.query<ChangedRow>({
       name: 'tasklane_complete',
       text: `update tasklane.tasks t
                set status = 'completed', progress = 100, result = x.result, service = coalesce(x.service, t.service),
@@ -100,12 +108,13 @@ export class WorkerStore {
                    completed_at = now(), finished_at = now()
              from jsonb_to_recordset($2::jsonb) as x(id text, attempt int, result jsonb, service text)
              where t.id = x.id and t.status = 'processing' and t.lease_owner = $1 and t.attempts = x.attempt
-             returning t.id`,
+             returning t.id, t.version, t.status`,
       values: [
         this.workerId,
         JSON.stringify(completions.map((c) => ({ id: c.id, attempt: c.attempt, result: c.result ?? null, service: c.service ?? null }))),
       ],
     });
+    announce(this.onChanges, rows);
     return new Set(rows.map((r) => r.id));
   }
 
@@ -115,7 +124,7 @@ export class WorkerStore {
    * undefined when this worker no longer holds the attempt.
    */
   async fail(failure: Failure): Promise<'pending' | 'failed' | undefined> {
-    const { rows } = await this.pool.query<{ status: 'pending' | 'failed' }>({
+    const { rows } = await this.pool.query<ChangedRow & { status: 'pending' | 'failed' }>({
       name: 'tasklane_fail',
       text: `update tasklane.tasks t
                set status = case when $4::boolean and t.attempts < t.max_attempts then 'pending' else 'failed' end,
@@ -125,7 +134,7 @@ export class WorkerStore {
                    finished_at = case when $4::boolean and t.attempts < t.max_attempts then null else now() end,
                    error = $5::jsonb, message = $6, progress = coalesce($8, t.progress), lease_owner = null
              where t.id = $1 and t.status = 'processing' and t.lease_owner = $2 and t.attempts = $3
-             returning t.status`,
+             returning t.id, t.version, t.status`,
       values: [
         failure.id,
         this.workerId,
@@ -137,21 +146,24 @@ export class WorkerStore {
         failure.progress ?? null,
       ],
     });
+    announce(this.onChanges, rows);
     return rows[0]?.status;
   }
 
   /** Gives held tasks back to pending without spending their attempt (graceful shutdown). */
   async release(held: readonly Held[]): Promise<number> {
     if (held.length === 0) return 0;
-    const { rowCount } = await this.pool.query(
+    const { rows } = await this.pool.query<ChangedRow>(
       `update tasklane.tasks t
          set status = 'pending', attempts = t.attempts - 1, lease_owner = null, started_at = null, progress = 0,
              message = 'Task released by a stopping worker; waiting to restart'
        from unnest($2::text[], $3::int[]) as h(id, attempt)
-       where t.id = h.id and t.status = 'processing' and t.lease_owner = $1 and t.attempts = h.attempt`,
+       where t.id = h.id and t.status = 'processing' and t.lease_owner = $1 and t.attempts = h.attempt
+       returning t.id, t.version, t.status`,
       [this.workerId, held.map((h) => h.id), held.map((h) => h.attempt)],
     );
-    return rowCount ?? 0;
+    announce(this.onChanges, rows);
+    return rows.length;
   }
 
   /** Removes this worker's lease row (on clean shutdown, after releasing its tasks). */

@@ -1,12 +1,26 @@
 import type { Config } from '@tasklane/core';
-import { createPool, PgEventBus, TaskFeed, TaskStore } from '@tasklane/db';
+import { createEventBus, createPool, TaskFeed, TaskStore } from '@tasklane/db';
 import type { AppContext } from './app-context.ts';
 
-/** Opens the pool and the LISTEN connection of one API process. */
-export async function createAppContext(config: Config, databaseUrl: string): Promise<AppContext & { close(): Promise<void> }> {
+export interface AppContextOptions {
+  /** Told when the event bus loses its connection (it reconnects by itself). */
+  onBusError?: (error: Error) => void;
+}
+
+/** Opens the pool and the event bus (LISTEN/NOTIFY or Redis, as `EVENT_BUS` says) of one API process. */
+export async function createAppContext(
+  config: Config,
+  databaseUrl: string,
+  { onBusError }: AppContextOptions = {},
+): Promise<AppContext & { close(): Promise<void> }> {
   const pool = createPool({ connectionString: databaseUrl, max: config.databasePoolSize, applicationName: 'tasklane-api' });
-  const store = new TaskStore(pool);
-  const bus = new PgEventBus({ connectionString: databaseUrl });
+  const { bus, publish } = createEventBus({
+    kind: config.eventBus,
+    listenUrl: config.listenDatabaseUrl ?? databaseUrl,
+    redisUrl: config.redisUrl,
+    ...(onBusError ? { onError: onBusError } : {}),
+  });
+  const store = new TaskStore(pool, { onChanges: publish });
   await bus.start();
   const feed = new TaskFeed(store, bus);
   return {

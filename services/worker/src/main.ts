@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig, type Config } from '@tasklane/core';
-import { createPool, migrateToLatest } from '@tasklane/db';
+import { createPool, migrateToLatest, RedisEventBus } from '@tasklane/db';
 import { createWorker, errorFields, type Logger } from '@tasklane/worker';
 import { builtInHandlers } from './handlers/index.ts';
 import { createJsonLogger } from './json-logger.ts';
@@ -50,11 +50,20 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
-  if (!(await migrate(url, log, stopping.signal))) return;
+  if (!(await migrate(config.migrationDatabaseUrl ?? url, log, stopping.signal))) return;
   const pool = createPool({ connectionString: url, max: config.databasePoolSize, applicationName: 'tasklane-worker' });
+  // LISTEN/NOTIFY: the worker opens its own LISTEN connection (on LISTEN_DATABASE_URL when the
+  // pool goes through a transaction pooler). Redis: one bus here, fed by the worker's writes.
+  const redis =
+    config.eventBus === 'redis'
+      ? new RedisEventBus({ url: config.redisUrl!, onError: (error) => log.warn('event bus connection trouble; reconnecting', errorFields(error)) })
+      : undefined;
+  // It reconnects by itself; until it is up, the claim loop's polling finds the work.
+  redis?.start().catch((error: unknown) => log.warn('cannot subscribe yet; polling meanwhile', errorFields(error)));
   const worker = createWorker({
     pool,
-    connectionString: url,
+    connectionString: config.listenDatabaseUrl ?? url,
+    ...(redis ? { bus: redis, onChanges: (changes) => redis.publish(changes) } : {}),
     handlers: builtInHandlers,
     concurrency: config.workerConcurrency,
     leaseSeconds: config.leaseSeconds,
@@ -68,6 +77,7 @@ async function main(): Promise<void> {
     log.info('stopping worker', { signal, running: worker.running });
     void worker
       .stop()
+      .then(() => redis?.close())
       .then(() => pool.end())
       .then(
         () => process.exit(0),
@@ -77,6 +87,11 @@ async function main(): Promise<void> {
         },
       );
   };
+  // One line per task this worker completed (the fenced write succeeded): what an operator
+  // greps for a task's history, and what the chaos test counts to prove no task completed twice.
+  worker.onTaskEvent((event) => {
+    if (event.type === 'completed') log.info('task completed', { taskId: event.taskId, attempt: event.attempt, workerId: worker.id });
+  });
   await worker.start();
   log.info('worker ready', { workerId: worker.id, kinds: Object.keys(builtInHandlers), concurrency: config.workerConcurrency });
 }
