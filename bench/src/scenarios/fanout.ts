@@ -22,9 +22,9 @@ interface Update {
 export const fanout: Scenario = async (ctx, result) => {
   const missing = apiMainMissing();
   if (missing) throw new SkipScenario(missing);
-  const subscribers = Number(process.env.BENCH_FANOUT_SUBSCRIBERS) || (ctx.quick ? 1000 : 10_000);
+  const subscribers = Number(process.env.BENCH_FANOUT_SUBSCRIBERS) || (ctx.quick ? 500 : 10_000);
   const taskCount = ctx.quick ? 100 : 1000;
-  const rounds = ctx.quick ? 3 : 5;
+  const rounds = ctx.quick ? 2 : 5;
   Object.assign(result.params, { subscribers, tasks: taskCount, progress_rounds: rounds, sockets: subscribers });
   const url = await ctx.freshDatabase('fanout');
   const pool = createPool({ connectionString: url, max: 4, applicationName: 'tasklane-bench' });

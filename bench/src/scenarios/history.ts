@@ -82,7 +82,8 @@ async function loadHistory(url: string, rows: number): Promise<string[]> {
  */
 export const history: Scenario = async (ctx, result) => {
   const rows = Number(process.env.BENCH_HISTORY_ROWS) || (ctx.quick ? 100_000 : 1_000_000);
-  const rounds = ctx.quick ? 300 : 1000;
+  const rounds = ctx.quick ? 100 : 1000;
+  const warmup = ctx.quick ? 20 : 50;
   Object.assign(result.params, { history_rows: rows, rounds, interleaved: true });
   const emptyUrl = await ctx.freshDatabase('history_empty');
   const fullUrl = await ctx.freshDatabase('history_full');
@@ -101,11 +102,11 @@ export const history: Scenario = async (ctx, result) => {
       { ...full, ids: pick(historyIds) },
     ];
     const totals: Latencies[] = [{ claim: [], read: [] }, { claim: [], read: [] }];
-    for (let r = 0; r < rounds + 50; r++) {
+    for (let r = 0; r < rounds + warmup; r++) {
       for (let s = 0; s < 2; s++) {
         const side = sides[s]!;
         const one = await measure(side.store, side.worker, 1, side.ids);
-        if (r < 50) continue; // warm-up
+        if (r < warmup) continue;
         totals[s]!.claim.push(...one.claim);
         totals[s]!.read.push(...one.read);
       }

@@ -9,7 +9,7 @@ import { ratio, type Scenario } from '../types.ts';
  * complete, then the next. Submit and handler run in this process, so one clock times both.
  */
 export const latency: Scenario = async (ctx, result) => {
-  const count = ctx.quick ? 200 : 1000;
+  const count = ctx.quick ? 100 : 1000;
   result.params.submits = count;
   const url = await ctx.freshDatabase('latency');
   const pool = createPool({ connectionString: url, max: 2, applicationName: 'tasklane-bench' });

@@ -45,7 +45,7 @@ export const longRunning: Scenario = async (ctx, result) => {
   const workerCount = 4;
   const tasks = ctx.quick ? 400 : 2000;
   const leaseSeconds = 6;
-  const windowMs = ctx.quick ? 5000 : 15_000;
+  const windowMs = ctx.quick ? 3000 : 15_000;
   const cancels = ctx.quick ? 50 : 200;
   Object.assign(result.params, { tasks, workers: workerCount, lease_seconds: leaseSeconds, heartbeat_every_s: leaseSeconds / 3, window_s: windowMs / 1000, cancels });
   const url = await ctx.freshDatabase('long_running');

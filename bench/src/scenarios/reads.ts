@@ -36,7 +36,7 @@ async function hammer(url: string, seconds: number, load: Load): Promise<{ rps: 
 export const reads: Scenario = async (ctx, result) => {
   const missing = apiMainMissing();
   if (missing) throw new SkipScenario(missing);
-  const seconds = ctx.quick ? 2 : 10;
+  const seconds = ctx.quick ? 1 : 10;
   Object.assign(result.params, { seconds_per_run: seconds, connections: CONNECTIONS, tasks: 1000 });
   const url = await ctx.freshDatabase('reads');
   const pool = createPool({ connectionString: url, max: 2, applicationName: 'tasklane-bench' });

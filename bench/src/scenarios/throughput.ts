@@ -40,7 +40,7 @@ export const throughput: Scenario = async (ctx, result) => {
   const n = envInt('BENCH_N', ctx.quick ? 5_000 : 50_000);
   const workerCount = envInt('BENCH_TASKLANE_WORKERS', 2);
   const slots = envInt('BENCH_TASKLANE_SLOTS', 500);
-  const timeoutMs = ctx.quick ? 20_000 : 180_000;
+  const timeoutMs = ctx.quick ? 5_000 : 180_000;
   Object.assign(result.params, {
     n,
     submit_chunk: CHUNK,
@@ -106,6 +106,11 @@ export const throughput: Scenario = async (ctx, result) => {
   const boss = await pgBossDrain(url, n, timeoutMs);
   result.peers['pg-boss'] = { tasks_per_s: round(boss.perSecond, 0), completed: boss.completed, bulk_submit_per_s: round(bossSubmit, 0) };
 
+  for (const [peer, figures] of Object.entries(result.peers)) {
+    if (figures.completed !== undefined && figures.completed < n) {
+      result.notes.push(`${peer} drained ${figures.completed} of ${n} within ${timeoutMs / 1000} s; its rate is over that part`);
+    }
+  }
   const tl = result.figures.tasks_per_s!;
   result.ratios.push(
     ratio('tasks/s vs graphile-worker batched', round(tl / gwBatched.perSecond), '>=', 1.25),
