@@ -2,12 +2,15 @@ import { createPool } from '@tasklane/db';
 import type { HandlerFn, Worker, WorkerOptions } from '@tasklane/worker';
 import { loadWorkerRuntime } from './landed.ts';
 import { SkipScenario } from './types.ts';
+import { countStatements } from './statement-counter.ts';
 
 /** Caps high enough never to bind: the benchmarks measure the queue, not the limits. */
 export const UNCAPPED = { total: 1_000_000, perKind: {} as Record<string, number> };
 
 export interface BenchWorkers {
   workers: Worker[];
+  /** Statements sent by each worker's pool, by name. */
+  statements: Map<string, number>[];
   stop(): Promise<void>;
 }
 
@@ -24,12 +27,14 @@ export async function startWorkers(
   const runtime = await loadWorkerRuntime();
   if (typeof runtime === 'string') throw new SkipScenario(runtime);
   const pools = Array.from({ length: count }, () => createPool({ connectionString: url, max: 10, applicationName: 'tasklane-bench-worker' }));
+  const statements = pools.map(countStatements);
   const workers = pools.map((pool) =>
     runtime.createWorker({ pool, connectionString: url, handlers, caps: UNCAPPED, graceMs: 2000, ...extra }),
   );
   await Promise.all(workers.map((w) => w.start()));
   return {
     workers,
+    statements,
     async stop() {
       await Promise.all(workers.map((w) => w.stop({ graceMs: 2000 })));
       await Promise.all(pools.map((p) => p.end().catch(() => {})));

@@ -4,6 +4,7 @@ import { loadWorkerRuntime } from '../landed.ts';
 import { round, sleep, summarize, waitFor } from '../stats.ts';
 import { UNCAPPED } from '../tasklane-worker.ts';
 import { ratio, SkipScenario, type Scenario } from '../types.ts';
+import { countStatements } from '../statement-counter.ts';
 
 interface TableWrites {
   tasks_upd: number;
@@ -19,19 +20,6 @@ async function tableWrites(pool: pg.Pool): Promise<TableWrites> {
   );
   const get = (name: string) => rows.find((r) => r.relname === name) ?? { upd: 0, ins: 0 };
   return { tasks_upd: get('tasks').upd, tasks_ins: get('tasks').ins, workers_upd: get('workers').upd, workers_ins: get('workers').ins };
-}
-
-/** Counts the statements a pool sends, by prepared-statement name (heartbeats are `tasklane_heartbeat`). */
-function countStatements(pool: pg.Pool): Map<string, number> {
-  const counts = new Map<string, number>();
-  const original = pool.query.bind(pool) as (...args: unknown[]) => unknown;
-  (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-    const first = args[0] as { name?: string } | string;
-    const name = typeof first === 'object' && first?.name ? first.name : 'other';
-    counts.set(name, (counts.get(name) ?? 0) + 1);
-    return original(...args);
-  };
-  return counts;
 }
 
 /**

@@ -4,6 +4,7 @@ import { GRAPHILE_CONCURRENCY, graphileAddJobs, graphileDrain, installGraphile }
 import { PGBOSS_BATCH, PGBOSS_WORKERS, pgBossDrain, pgBossInsert } from '../peers/pg-boss.ts';
 import { round, sleep } from '../stats.ts';
 import { startWorkers } from '../tasklane-worker.ts';
+import { sumCounts } from '../statement-counter.ts';
 import { ratio, type Scenario } from '../types.ts';
 
 const CHUNK = 1000;
@@ -71,6 +72,10 @@ export const throughput: Scenario = async (ctx, result) => {
     const deadline = Date.now() + timeoutMs;
     while (completedEvents < n && Date.now() < deadline) await sleep(20);
     await workers.stop();
+    result.figures.claim_statements = sumCounts(workers.statements, 'tasklane_claim');
+    result.figures.complete_statements = sumCounts(workers.statements, 'tasklane_complete');
+    result.figures.tasks_per_claim = round(n / Math.max(1, result.figures.claim_statements), 1);
+    result.figures.tasks_per_complete = round(n / Math.max(1, result.figures.complete_statements), 1);
     await sleep(200); // the last notifications
     await listener.close();
     const { rows } = await pool.query<{ done: number; good: number; last: Date | null; first_claim: Date | null }>(

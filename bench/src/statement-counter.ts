@@ -1,0 +1,18 @@
+import type pg from 'pg';
+
+/** Counts the statements a pool sends, by prepared-statement name (`tasklane_claim`, `tasklane_heartbeat`, ...). */
+export function countStatements(pool: pg.Pool): Map<string, number> {
+  const counts = new Map<string, number>();
+  const original = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const first = args[0] as { name?: string } | string;
+    const name = typeof first === 'object' && first?.name ? first.name : 'other';
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+    return original(...args);
+  };
+  return counts;
+}
+
+export function sumCounts(counters: readonly Map<string, number>[], name: string): number {
+  return counters.reduce((sum, c) => sum + (c.get(name) ?? 0), 0);
+}
