@@ -1,5 +1,6 @@
 import type { Task, TaskStatus } from '@tasklane/core';
-import { AsyncQueue, type Scope, type TaskFeed } from '@tasklane/db';
+import type { Scope, TaskFeed } from '@tasklane/db';
+import { LatestByTaskQueue } from './latest-by-task-queue.ts';
 
 /** Which changes a dashboard wants; an empty or missing list means any. */
 export interface TaskFilter extends Scope {
@@ -15,12 +16,13 @@ function matches(task: Task, filter: TaskFilter): boolean {
 }
 
 /**
- * Every change to any task that matches the filter, as it happens, until the signal aborts.
+ * Every change to any task that matches the filter, as it happens, until the signal aborts. A
+ * reader that falls behind gets the newest state of each task it missed, not every step.
  * Unlike `follow`, there is no initial state: a dashboard lists with `tasks` first, then applies
  * these changes (each carries its `version`, so an older one can be recognised and dropped).
  */
 export async function* watchTasks(feed: TaskFeed, filter: TaskFilter, signal: AbortSignal): AsyncGenerator<Task, void, undefined> {
-  const queue = new AsyncQueue<Task>(signal);
+  const queue = new LatestByTaskQueue(signal);
   const stop = feed.watchAll((task) => {
     if (matches(task, filter)) queue.push(task);
   });
