@@ -216,6 +216,8 @@ describe('cleanup', () => {
   });
 
   it('ends a subscription when its SSE client goes away', async () => {
+    // Streams of earlier tests close on the server a moment after their clients saw them end.
+    await until(async () => (await openSubscriptions()) === 0, 'earlier subscriptions to close');
     const task = await submit(server, { kind: 'sse_gone' });
     const controller = new AbortController();
     const response = await fetch(server.url, {
