@@ -11,17 +11,26 @@ const KIND_PREFIXES: Readonly<Record<string, string>> = {
 
 // Crockford base32, lowercase, as TypeID uses: no i, l, o, u.
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
-const BODY_LENGTH = 26;
 const ID_PATTERN = /^([a-z][a-z0-9_]{0,31})_([0-7][0-9a-hjkmnp-tv-z]{25})$/;
 
 export function kindPrefix(kind: string): string {
   return KIND_PREFIXES[kind] ?? kind;
 }
 
+// Random bytes are drawn from a pool refilled in one call, not one system call per id: bulk
+// submits make thousands of ids at once.
+const pool = new Uint8Array(4096);
+let poolOffset = pool.length;
+
 /** A UUIDv7 (48-bit millisecond time, then random bits) as 16 bytes. */
 function uuidV7Bytes(now: number): Uint8Array {
+  if (poolOffset + 10 > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
   const bytes = new Uint8Array(16);
-  randomFillSync(bytes, 6);
+  bytes.set(pool.subarray(poolOffset, poolOffset + 10), 6);
+  poolOffset += 10;
   let ms = now;
   for (let i = 5; i >= 0; i--) {
     bytes[i] = ms % 256;
@@ -32,16 +41,21 @@ function uuidV7Bytes(now: number): Uint8Array {
   return bytes;
 }
 
-/** 128 bits as 26 base32 characters, most significant first (the top 2 bits are zero). */
+/** 128 bits as 26 base32 characters, most significant first (two zero bits pad it to 130). */
 function encodeBase32(bytes: Uint8Array): string {
-  let value = 0n;
-  for (const b of bytes) value = (value << 8n) | BigInt(b);
-  const out = new Array<string>(BODY_LENGTH);
-  for (let i = BODY_LENGTH - 1; i >= 0; i--) {
-    out[i] = ALPHABET[Number(value & 31n)]!;
-    value >>= 5n;
+  let out = '';
+  let acc = 0;
+  let bits = 2;
+  for (const byte of bytes) {
+    acc = (acc << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += ALPHABET[(acc >>> bits) & 31];
+    }
+    acc &= (1 << bits) - 1;
   }
-  return out.join('');
+  return out;
 }
 
 /**

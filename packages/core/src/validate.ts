@@ -18,11 +18,12 @@ export interface ValidNewTask {
   idempotencyKey: string | null;
 }
 
-function isPlainJson(value: unknown): value is JsonValue {
+/** The value as JSON text, or undefined when it is not JSON (a function, a cycle, a BigInt). */
+function toJsonText(value: unknown): string | undefined {
   try {
-    return JSON.stringify(value) !== undefined;
+    return JSON.stringify(value);
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -32,8 +33,10 @@ export function validateNewTask(task: NewTask, maxInputBytes = DEFAULT_MAX_INPUT
     throw new ValidationError('kind', 'must be 1-32 lowercase letters, digits or _, starting with a letter (e.g. "video")');
   }
   const input = task.input ?? {};
-  if (!isPlainJson(input)) throw new ValidationError('input', 'must be JSON');
-  if (Buffer.byteLength(JSON.stringify(input)) > maxInputBytes) {
+  const inputText = toJsonText(input);
+  if (inputText === undefined) throw new ValidationError('input', 'must be JSON');
+  // Byte length only matters near the limit: a string has at most 3 UTF-8 bytes per UTF-16 unit.
+  if (inputText.length * 3 > maxInputBytes && Buffer.byteLength(inputText) > maxInputBytes) {
     throw new ValidationError('input', `must be at most ${maxInputBytes} bytes of JSON`);
   }
   const service = task.service ?? null;

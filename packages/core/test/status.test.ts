@@ -39,3 +39,19 @@ describe('task ids', () => {
     expect(isTaskId("vid_' or 1=1 --")).toBe(false);
   });
 });
+
+describe('task id encoding', () => {
+  it('encodes the UUIDv7 time in the first ten characters, as TypeID does', () => {
+    // 2026-01-11T10:30:00Z = 1768127400000 ms. Two zero pad bits, then the 48 time bits: 10 chars.
+    const id = newTaskId('video', 1768127400000);
+    const head = id.slice(4, 14);
+    let value = 0;
+    for (const ch of head) value = value * 32 + '0123456789abcdefghjkmnpqrstvwxyz'.indexOf(ch);
+    expect(value).toBe(1768127400000);
+  });
+
+  it('makes distinct ids in a burst within one millisecond', () => {
+    const ids = new Set(Array.from({ length: 10_000 }, () => newTaskId('image', 1)));
+    expect(ids.size).toBe(10_000);
+  });
+});
