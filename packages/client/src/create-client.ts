@@ -1,0 +1,129 @@
+import type { TasklaneClientOptions } from './client-options.ts';
+import { TasklaneRequestError } from './errors.ts';
+import { CancelTaskDocument, GetTaskDocument, SubmitTaskDocument } from './generated/graphql.ts';
+import { createHttpTransport } from './http-transport.ts';
+import { listAllTasks, listTaskPage } from './list-tasks.ts';
+import { DEFAULT_POLL_SCHEDULE, DEFAULT_RECONNECT } from './poll-schedule.ts';
+import type { CancelResult, CancelledTask, CompletedTask, ListFilter, SubmitInput, Task, TaskPage } from './task-types.ts';
+import { waitForTask, type WaitForOptions } from './wait-for-task.ts';
+import { watchTask, type WatchOptions } from './watch-task.ts';
+import { createWsTransport } from './ws-transport.ts';
+
+const DEFAULT_STALL = { after: 10, intervalMs: 5000 };
+
+export interface TasklaneClient {
+  /** The HTTP endpoint requests go to. */
+  readonly url: string;
+  /** The graphql-ws endpoint subscriptions go to. */
+  readonly wsUrl: string;
+  /** Queues a task; resolves with it, PENDING. */
+  submit(input: SubmitInput, options?: { signal?: AbortSignal }): Promise<Task>;
+  /** One task as it is now. An unknown id rejects with a `TasklaneRequestError` whose code is NOT_FOUND. */
+  get(id: string, options?: { signal?: AbortSignal }): Promise<Task>;
+  /** Every matching task, page after page as the loop reads on: `for await (const task of client.list({ status: 'FAILED' }))`. */
+  list(filter?: ListFilter): AsyncIterable<Task>;
+  /** One page, for callers that keep the cursor themselves. */
+  listPage(filter?: ListFilter & { after?: string | null }, options?: { signal?: AbortSignal }): Promise<TaskPage>;
+  /** Cancels a pending or processing task; a finished one rejects with TASK_NOT_CANCELLABLE. */
+  cancel(id: string, options?: { signal?: AbortSignal }): Promise<CancelResult>;
+  /** The task's states over graphql-ws, the current one first, until a terminal one (inclusive). */
+  watch(id: string, options?: WatchOptions): AsyncGenerator<Task, void, undefined>;
+  /** Resolves with the completed task, or rejects with TaskFailedError, TaskCancelledError or TaskTimeoutError. */
+  waitFor(id: string, options?: WaitForOptions): Promise<CompletedTask>;
+  /**
+   * Waits for every task at once, sharing one socket; resolves with them in the order of `ids`.
+   * Like `Promise.all`, the first failure rejects and stops the other waits.
+   */
+  waitForAll(ids: readonly string[], options?: WaitForOptions): Promise<CompletedTask[]>;
+  /** Closes the WebSocket, if one is open. The client can still be used; it reconnects on demand. */
+  close(): Promise<void>;
+}
+
+/** A GraphQL endpoint from a URL that may be a bare origin such as http://localhost:8000. */
+function graphqlUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = '/graphql';
+  return parsed.toString();
+}
+
+export function createTasklaneClient(options: TasklaneClientOptions): TasklaneClient {
+  const url = graphqlUrl(options.url);
+  const wsUrl = options.wsUrl ?? url.replace(/^http/, 'ws');
+  const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.apiKey) headers['authorization'] = `Bearer ${options.apiKey}`;
+  const request = createHttpTransport({ url, fetch: fetchImpl, headers });
+  const reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
+  const ws = createWsTransport({
+    url: wsUrl,
+    webSocketImpl: options.webSocketImpl,
+    apiKey: options.apiKey,
+    reconnectAttempts: reconnect.attempts,
+    reconnectDelayMs: reconnect.delayMs,
+  });
+  const watchDeps = { ws, wsUrl, reconnectAttempts: reconnect.attempts, reconnectDelayMs: reconnect.delayMs };
+  const polling = { ...DEFAULT_POLL_SCHEDULE, ...options.polling };
+  const stall = { ...DEFAULT_STALL, ...options.stall };
+
+  const get = async (id: string, signal?: AbortSignal): Promise<Task> => {
+    const { task } = await request(GetTaskDocument, { id }, signal);
+    // The server answers an unknown id with NOT_FOUND; a null without it would be a server bug.
+    if (!task) throw new TasklaneRequestError(`Task ${id} not found`, 'NOT_FOUND');
+    return task;
+  };
+
+  const waitFor = (id: string, waitOptions?: WaitForOptions) =>
+    waitForTask({ get, watch: (taskId, signal) => watchTask(watchDeps, taskId, { signal }), polling, stall }, id, waitOptions);
+
+  return {
+    url,
+    wsUrl,
+
+    async submit(input, { signal } = {}) {
+      const { runAt, ...rest } = input;
+      const variables = { input: { ...rest, runAt: runAt instanceof Date ? runAt.toISOString() : runAt } };
+      const { submitTask } = await request(SubmitTaskDocument, variables, signal);
+      if (!submitTask) throw new TasklaneRequestError('submitTask answered no task', 'BAD_RESPONSE');
+      return submitTask;
+    },
+
+    get: (id, { signal } = {}) => get(id, signal),
+
+    list: (filter = {}) => ({ [Symbol.asyncIterator]: () => listAllTasks(request, filter) }),
+
+    listPage: (filter = {}, { signal } = {}) => listTaskPage(request, filter, signal),
+
+    async cancel(id, { signal } = {}) {
+      const { cancelTask } = await request(CancelTaskDocument, { id }, signal);
+      if (!cancelTask) throw new TasklaneRequestError(`cancelTask answered nothing for ${id}`, 'BAD_RESPONSE');
+      return { ...cancelTask, task: cancelTask.task as CancelledTask };
+    },
+
+    watch: (id, watchOptions) => watchTask(watchDeps, id, watchOptions),
+
+    waitFor,
+
+    async waitForAll(ids, waitOptions = {}) {
+      // One controller for all, so the first failure stops the other waits instead of leaving them running.
+      const controller = new AbortController();
+      const outer = waitOptions.signal;
+      const onAbort = () => controller.abort(outer?.reason);
+      if (outer?.aborted) onAbort();
+      outer?.addEventListener('abort', onAbort, { once: true });
+      try {
+        return await Promise.all(
+          ids.map((id) =>
+            waitFor(id, { ...waitOptions, signal: controller.signal }).catch((error: unknown) => {
+              controller.abort(error);
+              throw error;
+            }),
+          ),
+        );
+      } finally {
+        outer?.removeEventListener('abort', onAbort);
+      }
+    },
+
+    close: () => ws.close(),
+  };
+}

@@ -1,0 +1,61 @@
+import type { CancelTaskMutation, SortOrder, SubmitTaskInput, TaskFieldsFragment, TaskStatus } from './generated/graphql.ts';
+import type { JsonValue } from './json-value.ts';
+
+export type { TaskStatus, SortOrder };
+
+/** A task as the client hands it out: every field of the schema's `Task`, typed by codegen. */
+export type Task = TaskFieldsFragment;
+
+/** Why a task's last attempt failed. */
+export type TaskErrorInfo = NonNullable<Task['error']>;
+
+/** The statuses a task never leaves. */
+export type TerminalStatus = Extract<TaskStatus, 'COMPLETED' | 'FAILED' | 'CANCELLED'>;
+
+/** A task known to be in one status; `TaskIn<'COMPLETED'>` narrows what `waitFor` resolves to. */
+export type TaskIn<S extends TaskStatus> = Task & { status: S };
+
+/** A completed task: `result` holds the handler's output. */
+export type CompletedTask = TaskIn<'COMPLETED'> & { result: JsonValue };
+
+/** A failed task: `error` says why. */
+export type FailedTask = TaskIn<'FAILED'> & { error: TaskErrorInfo };
+
+export type CancelledTask = TaskIn<'CANCELLED'>;
+
+const TERMINAL: ReadonlySet<TaskStatus> = new Set<TaskStatus>(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+/** Whether the task has reached a status it never leaves. */
+export function isTerminal(task: Pick<Task, 'status'>): task is Task & { status: TerminalStatus } {
+  return TERMINAL.has(task.status);
+}
+
+/** What `submit` takes: the schema's input, with `input` as JSON and `runAt` as a Date or an RFC 3339 string. */
+export type SubmitInput = Omit<SubmitTaskInput, 'runAt' | 'input'> & {
+  input?: JsonValue | undefined;
+  runAt?: Date | string | null | undefined;
+};
+
+/** What `cancel` answers: the task (now CANCELLED) and whether an earlier call had cancelled it already. */
+export type CancelResult = Omit<NonNullable<CancelTaskMutation['cancelTask']>, 'task'> & { task: CancelledTask };
+
+/** Which tasks `list` returns. Every field is optional; arrays match any of their values. */
+export interface ListFilter {
+  status?: TaskStatus | readonly TaskStatus[] | undefined;
+  kind?: string | readonly string[] | undefined;
+  /** Creation order. @default 'ASC' (oldest first) */
+  order?: SortOrder | undefined;
+  createdAfter?: Date | string | undefined;
+  createdBefore?: Date | string | undefined;
+  /** Tasks fetched per request, 1-1000. @default 100 */
+  pageSize?: number | undefined;
+  /** Stop after this many tasks in all. @default no limit */
+  limit?: number | undefined;
+}
+
+/** One page of `listPage`. */
+export interface TaskPage {
+  tasks: Task[];
+  /** Pass as `after` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
