@@ -124,15 +124,18 @@ export class TaskFeed {
     try {
       while (this.toRead.size > 0) {
         const ids = [...this.toRead].slice(0, READ_BATCH);
+        // Taken off before the read: an announcement that arrives while the read is in flight may
+        // be for a change the read does not see, and must put its id back for another read.
+        for (const id of ids) this.toRead.delete(id);
         let tasks: Task[];
         try {
           tasks = await this.store.getMany(ids);
         } catch {
           // The database is away: keep the ids and try again; the bus will resync on reconnect too.
+          for (const id of ids) this.toRead.add(id);
           await new Promise((resolve) => setTimeout(resolve, RETRY_READ_MS).unref());
           continue;
         }
-        for (const id of ids) this.toRead.delete(id);
         this.rowsRead += tasks.length;
         for (const task of tasks) this.deliver(task);
       }

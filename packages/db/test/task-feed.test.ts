@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Task } from '@tasklane/core';
+import { createPool, TaskFeed, TaskStore, type EventBus, type TaskChange } from '../src/index.ts';
+import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+
+/** A bus the test announces on by hand, so it can place an announcement exactly inside a read. */
+class HandBus implements EventBus {
+  connected = true;
+  private listener: ((changes: TaskChange[]) => void) | undefined;
+  async start(): Promise<void> {}
+  onChanges(listener: (changes: TaskChange[]) => void): () => void {
+    this.listener = listener;
+    return () => (this.listener = undefined);
+  }
+  onReconnect(): () => void {
+    return () => {};
+  }
+  announce(task: Task): void {
+    this.listener?.([{ id: task.id, version: task.version, status: task.status }]);
+  }
+  async close(): Promise<void> {}
+}
+
+let database: TestDatabase;
+let pool: ReturnType<typeof createPool>;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  pool = createPool({ connectionString: database.url, max: 4 });
+});
+afterAll(async () => {
+  await pool.end();
+  await database.drop();
+});
+
+describe('TaskFeed', () => {
+  it('reads again a task whose change is announced while the previous read is in flight', async () => {
+    const store = new TaskStore(pool);
+    const bus = new HandBus();
+    // Holds the feed's next read open until the test lets it finish, as a slow database would.
+    let release: (() => void) | undefined;
+    let readStarted: (() => void) | undefined;
+    const started = new Promise<void>((resolve) => (readStarted = resolve));
+    const slowStore = Object.create(store) as TaskStore;
+    slowStore.getMany = async (ids) => {
+      const rows = await store.getMany(ids);
+      if (!release) {
+        readStarted?.();
+        await new Promise<void>((resolve) => (release = resolve));
+      }
+      return rows;
+    };
+    const feed = new TaskFeed(slowStore, bus);
+    const { task } = await store.submit({ kind: 'video' });
+    const states: string[] = [];
+    const following = (async () => {
+      for await (const state of feed.follow(task.id)) states.push(state.status);
+    })();
+    await expect.poll(() => states).toEqual(['pending']);
+
+    // Change 1 is announced; its read sees only change 1. Change 2 commits and is announced
+    // while that read is still open: the feed must read once more, or the follower never ends.
+    const processing = (await pool.query(`update tasklane.tasks set status = 'processing' where id = $1 returning version`, [task.id])).rows[0] as { version: number };
+    bus.announce({ ...task, status: 'processing', version: processing.version });
+    await started;
+    const { task: cancelled } = await store.cancel(task.id);
+    bus.announce(cancelled);
+    release!();
+    await following;
+    expect(states).toEqual(['pending', 'processing', 'cancelled']);
+    feed.close();
+  });
+});
