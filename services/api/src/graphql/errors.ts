@@ -1,6 +1,7 @@
 import { GraphQLError } from './graphql-js.ts';
 import { maskError as yogaMaskError, type MaskError } from 'graphql-yoga';
 import { TasklaneError, ValidationError, type ErrorCode } from '@tasklane/core';
+import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from '../database-unavailable.ts';
 
 /**
  * The codes a client may see and act on. Everything else (a lost lease, an invalid transition, a
@@ -37,7 +38,22 @@ export function publicError(error: unknown, located?: GraphQLError): GraphQLErro
  * the rest are masked by Yoga's default.
  */
 export const maskError: MaskError = (error, message, isDev) => {
-
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  // A database outage is not a bug: say so (503 over HTTP, with Retry-After) so clients retry.
+  if (isDatabaseUnavailable(original)) return unavailableError(error instanceof GraphQLError ? error : undefined);
   return publicError(original, error instanceof GraphQLError ? error : undefined) ?? yogaMaskError(error, message, isDev);
 };
+
+function unavailableError(located: GraphQLError | undefined): GraphQLError {
+  return new GraphQLError(DATABASE_UNAVAILABLE_MESSAGE, {
+    nodes: located?.nodes,
+    source: located?.source,
+    positions: located?.positions,
+    path: located?.path,
+    extensions: {
+      code: 'UNAVAILABLE',
+      // Yoga turns these into the HTTP status and headers of the response.
+      http: { status: 503, headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) } },
+    },
+  });
+}

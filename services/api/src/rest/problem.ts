@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { TasklaneError, ValidationError, type ErrorCode } from '@tasklane/core';
+import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from '../database-unavailable.ts';
 
 /**
  * RFC 9457 problem details for every REST error. `type` is always one of the URIs below (never
@@ -76,15 +77,6 @@ const KIND_BY_CODE: Partial<Record<ErrorCode, ProblemKind>> = {
   UNAVAILABLE: 'unavailable',
 };
 
-// Connection-level failures mean "try again", not "the server is broken": errno codes from the
-// socket and Postgres classes 08 (connection), 53 (resources) and 57P (operator intervention).
-const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
-function isDatabaseUnavailable(error: { code?: unknown; message?: unknown }): boolean {
-  const code = typeof error.code === 'string' ? error.code : '';
-  if (UNAVAILABLE_ERRNO.has(code) || /^(08|53|57P)/.test(code)) return true;
-  return typeof error.message === 'string' && /timeout exceeded when trying to connect|Connection terminated/i.test(error.message);
-}
-
 /** Maps anything a handler or Fastify can throw to a problem; never leaks internals on a 500. */
 export function problemFromError(error: unknown): ProblemBody {
   if (error instanceof HttpProblem) return problem(error.kind, error.detail, error.members);
@@ -116,8 +108,8 @@ export function problemFromError(error: unknown): ProblemBody {
   if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
     return problem('malformed-body', 'body: is not valid JSON', { code: 'BAD_USER_INPUT', field: 'body', rule: 'must be valid JSON' });
   }
-  if (isDatabaseUnavailable(fastifyError as { code?: unknown; message?: unknown })) {
-    return problem('unavailable', 'The task database is unreachable; retry shortly', { code: 'UNAVAILABLE' });
+  if (isDatabaseUnavailable(error)) {
+    return problem('unavailable', DATABASE_UNAVAILABLE_MESSAGE, { code: 'UNAVAILABLE' });
   }
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
@@ -131,6 +123,6 @@ export function problemFromError(error: unknown): ProblemBody {
 export function restErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const body = problemFromError(error);
   if (body.status >= 500) request.log.error({ err: error }, 'REST request failed');
-  if (body.status === 503) reply.header('retry-after', '5');
+  if (body.status === 503) reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
   return sendProblem(reply, body);
 }
