@@ -12,13 +12,14 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts'],
+          include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/deploy/**/*.test.ts'],
           exclude: ['**/*.chaos.test.ts', '**/node_modules/**'],
         },
       },
       {
         extends: true,
-        test: { name: 'chaos', include: ['test/chaos/**/*.chaos.test.ts'] },
+        // One file at a time: each starts several processes, and they share a 2-core machine.
+        test: { name: 'chaos', include: ['test/chaos/**/*.chaos.test.ts'], fileParallelism: false },
       },
     ],
   },
