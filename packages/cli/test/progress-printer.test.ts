@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import type { Task } from '@tasklane/client';
+import { createProgressPrinter } from '../src/output/progress-printer.ts';
+import { progressBar, progressLine } from '../src/output/progress-line.ts';
+
+function task(overrides: Partial<Task>): Task {
+  return {
+    id: 'vid_1',
+    kind: 'video',
+    service: null,
+    status: 'PROCESSING',
+    progress: 0,
+    message: null,
+    input: {},
+    result: null,
+    error: null,
+    attempts: 1,
+    maxAttempts: 3,
+    priority: 0,
+    runAt: '2026-01-11T10:30:00.000Z',
+    createdAt: '2026-01-11T10:30:00.000Z',
+    updatedAt: '2026-01-11T10:30:00.000Z',
+    startedAt: null,
+    completedAt: null,
+    finishedAt: null,
+    version: 1,
+    ...overrides,
+  };
+}
+
+function fakeStream(isTTY: boolean, columns = 200) {
+  let text = '';
+  return { isTTY, columns, write: (chunk: string) => (text += chunk), text: () => text };
+}
+
+describe('progress output', () => {
+  it('draws a bar proportional to the percentage', () => {
+    expect(progressBar(0, 10)).toBe('[░░░░░░░░░░]');
+    expect(progressBar(50, 10)).toBe('[█████░░░░░]');
+    expect(progressBar(100, 10)).toBe('[██████████]');
+  });
+
+  it('redraws one line in place on a terminal', () => {
+    const out = fakeStream(true);
+    const printer = createProgressPrinter(out);
+    printer.update(task({ progress: 10, message: 'Starting' }));
+    printer.update(task({ progress: 60, message: 'Rendering', version: 2 }));
+    printer.end();
+    const frames = out.text().split('\r').filter(Boolean);
+    expect(frames).toHaveLength(2);
+    const clearToEnd = '\x1b[K';
+    expect(frames[0]).toBe(`vid_1  ${progressBar(10)}   10%  processing  Starting${clearToEnd}`);
+    expect(frames[1]).toBe(`vid_1  ${progressBar(60)}   60%  processing  Rendering${clearToEnd}\n`);
+  });
+
+  it('cuts the line to the terminal width so it never wraps', () => {
+    const line = progressLine(task({ message: 'x'.repeat(300) }), { columns: 80 });
+    expect(line.length).toBe(79);
+    expect(line.endsWith('…')).toBe(true);
+  });
+
+  it('prints plain lines when not a terminal', () => {
+    const out = fakeStream(false);
+    const printer = createProgressPrinter(out);
+    printer.update(task({ progress: 10 }));
+    printer.stalled(task({ progress: 10 }), { checks: 10, quietMs: 61_000 });
+    printer.end();
+    expect(out.text()).not.toContain('\r');
+    expect(out.text().split('\n')).toEqual([
+      `vid_1  ${progressBar(10)}   10%  processing`,
+      `vid_1  ${progressBar(10)}   10%  processing  (no update for 61s)`,
+      '',
+    ]);
+  });
+});

@@ -1,0 +1,274 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newTaskId } from '@tasklane/core';
+import { freePort } from '@tasklane/db';
+import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
+import { createTasklaneClient, type Task, type TasklaneClient } from '@tasklane/client';
+import { createTaskDriver, startApiProcess, type ApiProcess, type Claimed, type TaskDriver } from '@tasklane/client/testing';
+import { run, tasklane } from './cli-process.ts';
+
+let db: TestDatabase;
+let api: ApiProcess;
+let driver: TaskDriver;
+let client: TasklaneClient;
+let env: Record<string, string>;
+let dir: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  api = await startApiProcess({ databaseUrl: db.url });
+  driver = createTaskDriver(db.url);
+  // Polling only: this client just sets up tasks for the CLI to find.
+  client = createTasklaneClient({ url: api.url });
+  env = { TASKLANE_URL: api.origin };
+  dir = await mkdtemp(path.join(tmpdir(), 'tasklane-cli-'));
+});
+afterAll(async () => {
+  await driver?.close();
+  await api?.stop();
+  await db?.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Claims the task of `kind` once the CLI has submitted it. */
+async function claimWhenSubmitted(kind: string): Promise<Claimed> {
+  for (let i = 0; ; i++) {
+    try {
+      return await driver.claim(kind);
+    } catch (error) {
+      if (i > 600) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/** The one-line reason on stderr, checked to be exactly one line. */
+function reason(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  return lines[0]!;
+}
+
+describe('submit', () => {
+  it('queues a task and prints it for people', async () => {
+    const { code, stdout, stderr } = await run(['submit', 'cli_sub', '--input', '{"prompt":"a cat"}', '--service', 'veo3', '--priority', '5'], env);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const id = /^Submitted (\S+)/.exec(stdout)?.[1];
+    expect(id).toMatch(/^cli_/);
+    expect(stdout).toMatch(/status\s+pending/);
+    expect(stdout).toContain('input     {"prompt":"a cat"}');
+    expect(stdout).toContain(`tasklane watch ${id}`);
+    expect(await client.get(id!)).toMatchObject({ kind: 'cli_sub', service: 'veo3', priority: 5, input: { prompt: 'a cat' } });
+  });
+
+  it('prints the task as JSON with --json, reading input from a file', async () => {
+    const file = path.join(dir, 'input.json');
+    await writeFile(file, JSON.stringify({ duration_seconds: 4 }));
+    const { code, stdout } = await run(['submit', 'cli_json', '--input-file', file, '--max-attempts', '2', '--idempotency-key', 'k1', '--json'], env);
+    expect(code).toBe(0);
+    const task = JSON.parse(stdout) as Task;
+    expect(task).toMatchObject({ kind: 'cli_json', status: 'PENDING', input: { duration_seconds: 4 }, maxAttempts: 2 });
+    const again = JSON.parse((await run(['submit', 'cli_json', '--input-file', file, '--max-attempts', '2', '--idempotency-key', 'k1', '--json'], env)).stdout) as Task;
+    expect(again.id).toBe(task.id);
+  });
+
+  it('--wait follows the task live and exits 0 when it completes', async () => {
+    const cli = tasklane(['submit', 'cli_wait', '--wait'], env);
+    const claimed = await claimWhenSubmitted('cli_wait');
+    await cli.printed('processing');
+    await driver.progress(claimed, 50, 'Rendering frames');
+    await cli.printed('Rendering frames');
+    await driver.complete(claimed, { video_url: 'https://cdn.example.com/v.mp4' });
+    expect(await cli.exited).toBe(0);
+    const lines = cli.stdout().trim().split('\n');
+    expect(lines[0]).toBe(`Submitted ${claimed.id}`);
+    // Not a terminal: plain lines, one per change, no carriage returns.
+    expect(cli.stdout()).not.toContain('\r');
+    expect(lines.some((l) => l.includes(' 50%') && l.includes('processing') && l.includes('Rendering frames'))).toBe(true);
+    expect(lines).toContain(`result: {"video_url":"https://cdn.example.com/v.mp4"}`);
+    expect(lines.find((l) => l.startsWith(`${claimed.id} completed in `))).toBeDefined();
+    expect(cli.stderr()).toBe('');
+  });
+
+  it('--wait exits 1 with the task error when it fails', async () => {
+    const cli = tasklane(['submit', 'cli_wfail', '--wait', '--json'], env);
+    const claimed = await claimWhenSubmitted('cli_wfail');
+    await driver.fail(claimed, 'VideoGenerationError', 'Content policy violation');
+    expect(await cli.exited).toBe(1);
+    expect(reason(cli.stderr())).toBe(`tasklane: task ${claimed.id} failed: VideoGenerationError: Content policy violation`);
+    // --json --wait: one JSON document per state, the last one terminal.
+    const states = cli.stdout().trim().split('\n').map((l) => JSON.parse(l) as Task);
+    expect(states[0]).toMatchObject({ id: claimed.id, status: 'PENDING' });
+    expect(states.at(-1)).toMatchObject({ status: 'FAILED', error: { type: 'VideoGenerationError' } });
+  });
+
+  it('exits 4 on input that is not JSON', async () => {
+    const { code, stderr } = await run(['submit', 'cli_bad', '--input', '{nope'], env);
+    expect(code).toBe(4);
+    expect(reason(stderr)).toMatch(/^tasklane: submit: --input is not valid JSON/);
+  });
+
+  it('exits 4 when the server refuses the input', async () => {
+    const { code, stderr } = await run(['submit', 'Bad Kind'], env);
+    expect(code).toBe(4);
+    expect(reason(stderr)).toMatch(/BAD_USER_INPUT/);
+  });
+
+  it('exits 4 on a bad option value and on a missing kind', async () => {
+    const bad = await run(['submit', 'cli_x', '--priority', 'high'], env);
+    expect(bad.code).toBe(4);
+    expect(reason(bad.stderr)).toContain('--priority must be a whole number from -1000 to 1000, got "high"');
+    const missing = await run(['submit'], env);
+    expect(missing.code).toBe(4);
+    expect(reason(missing.stderr)).toContain('submit: missing <kind>');
+  });
+});
+
+describe('watch', () => {
+  it('prints a line per change and exits 2 when the task is cancelled', async () => {
+    const task = await client.submit({ kind: 'cli_wcancel' });
+    const cli = tasklane(['watch', task.id], env);
+    await cli.printed('pending');
+    const claimed = await driver.claim('cli_wcancel');
+    await cli.printed('processing');
+    await driver.progress(claimed, 20, 'Starting');
+    await cli.printed('Starting');
+    await client.cancel(task.id);
+    expect(await cli.exited).toBe(2);
+    expect(reason(cli.stderr())).toBe(`tasklane: task ${task.id} was cancelled`);
+    const lines = cli.stdout().trim().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^${task.id}  \\[░+\\]    0%  pending  Task queued$`));
+    expect(lines.some((l) => /\[█+░+\] {2}20% {2}processing {2}Starting$/.test(l))).toBe(true);
+    expect(lines.at(-1)).toMatch(new RegExp(`^${task.id} cancelled`));
+  });
+
+  it('exits 0 for a task that already completed, with --json lines', async () => {
+    const task = await client.submit({ kind: 'cli_wdone' });
+    await driver.complete(await driver.claim('cli_wdone'), { ok: true });
+    const { code, stdout } = await run(['watch', task.id, '--json'], env);
+    expect(code).toBe(0);
+    const states = stdout.trim().split('\n').map((l) => JSON.parse(l) as Task);
+    expect(states).toHaveLength(1);
+    expect(states[0]).toMatchObject({ id: task.id, status: 'COMPLETED', result: { ok: true } });
+  });
+
+  it('exits 1 for a failed task', async () => {
+    const task = await client.submit({ kind: 'cli_wf' });
+    await driver.fail(await driver.claim('cli_wf'), 'ImageError', 'no pixels');
+    const { code, stderr } = await run(['watch', task.id], env);
+    expect(code).toBe(1);
+    expect(reason(stderr)).toBe(`tasklane: task ${task.id} failed: ImageError: no pixels`);
+  });
+
+  it('exits 3 after --timeout with the state it last saw', async () => {
+    const task = await client.submit({ kind: 'cli_wtime' });
+    const { code, stderr } = await run(['watch', task.id, '--timeout', '0.5'], env);
+    expect(code).toBe(3);
+    expect(reason(stderr)).toBe(`tasklane: gave up waiting for task ${task.id} after 0.5s (still pending at 0%)`);
+  });
+
+  it('exits 4 when the server cannot be reached', async () => {
+    const port = await freePort();
+    const { code, stderr } = await run(['watch', 'vid_x', '--url', `http://127.0.0.1:${port}`], env);
+    expect(code).toBe(4);
+    expect(reason(stderr)).toMatch(/is the server running\?/);
+  });
+
+  it('exits 4 for an unknown task and for a missing id', async () => {
+    const unknown = await run(['watch', newTaskId('video')], env);
+    expect(unknown.code).toBe(4);
+    expect(reason(unknown.stderr)).toMatch(/NOT_FOUND/);
+    const missing = await run(['watch'], env);
+    expect(missing.code).toBe(4);
+    expect(reason(missing.stderr)).toContain('watch: missing <id>');
+  });
+});
+
+describe('get', () => {
+  it('prints a task for people and as JSON', async () => {
+    const task = await client.submit({ kind: 'cli_get', input: { n: 1 } });
+    const claimed = await driver.claim('cli_get');
+    await driver.progress(claimed, 45, 'Encoding');
+    const human = await run(['get', task.id], env);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(new RegExp(`^id\\s+${task.id}$`, 'm'));
+    expect(human.stdout).toMatch(/^status\s+processing$/m);
+    expect(human.stdout).toMatch(/^progress\s+45%$/m);
+    expect(human.stdout).toMatch(/^message\s+Encoding$/m);
+    expect(human.stdout).toMatch(/^attempts\s+1\/3$/m);
+    const json = await run(['get', task.id, '--json'], env);
+    expect(JSON.parse(json.stdout)).toMatchObject({ id: task.id, status: 'PROCESSING', progress: 45, input: { n: 1 } });
+  });
+
+  it('exits 4 for an unknown id', async () => {
+    const id = newTaskId('video');
+    const { code, stderr } = await run(['get', id], env);
+    expect(code).toBe(4);
+    expect(reason(stderr)).toMatch(/NOT_FOUND/);
+  });
+});
+
+describe('list', () => {
+  it('prints a table filtered by kind and status, newest first, and JSON with --json', async () => {
+    const a = await client.submit({ kind: 'cli_lista' });
+    const b = await client.submit({ kind: 'cli_lista' });
+    const c = await client.submit({ kind: 'cli_lista' });
+    await client.cancel(b.id);
+    await client.submit({ kind: 'cli_listb' });
+
+    const table = await run(['list', '--kind', 'cli_lista', '--status', 'pending,cancelled'], env);
+    expect(table.code).toBe(0);
+    const rows = table.stdout.trim().split('\n');
+    expect(rows[0]).toMatch(/^ID\s+KIND\s+STATUS\s+PROGRESS\s+CREATED\s+MESSAGE$/);
+    expect(rows.slice(1).map((r) => r.split(/\s+/)[0])).toEqual([c.id, b.id, a.id]);
+    expect(rows[2]).toMatch(/cancelled/);
+
+    const pendingOnly = await run(['list', '--kind', 'cli_lista', '--status', 'pending', '--limit', '1', '--json'], env);
+    expect((JSON.parse(pendingOnly.stdout) as Task[]).map((t) => t.id)).toEqual([c.id]);
+
+    const none = await run(['list', '--kind', 'cli_nothing'], env);
+    expect(none.stdout.trim()).toBe('No tasks.');
+  });
+
+  it('exits 4 on an unknown status', async () => {
+    const { code, stderr } = await run(['list', '--status', 'sleeping'], env);
+    expect(code).toBe(4);
+    expect(reason(stderr)).toContain('list: unknown status "sleeping"');
+  });
+});
+
+describe('cancel', () => {
+  it('cancels for people, idempotently, and prints JSON with --json', async () => {
+    const task = await client.submit({ kind: 'cli_cancel' });
+    const first = await run(['cancel', task.id], env);
+    expect(first.code).toBe(0);
+    expect(first.stdout.trim()).toBe(`Task ${task.id} has been cancelled`);
+    const second = await run(['cancel', task.id, '--json'], env);
+    expect(JSON.parse(second.stdout)).toMatchObject({ success: true, alreadyCancelled: true, task: { id: task.id, status: 'CANCELLED' } });
+  });
+
+  it('exits 4 for a completed task', async () => {
+    const task = await client.submit({ kind: 'cli_cdone' });
+    await driver.complete(await driver.claim('cli_cdone'), null);
+    const { code, stderr } = await run(['cancel', task.id], env);
+    expect(code).toBe(4);
+    expect(reason(stderr)).toMatch(/TASK_NOT_CANCELLABLE/);
+  });
+});
+
+describe('keys and usage', () => {
+  it('says keys are not yet available, exit 4', async () => {
+    const { code, stderr } = await run(['keys', 'create'], env);
+    expect(code).toBe(4);
+    expect(reason(stderr)).toContain('keys: not yet available');
+  });
+
+  it('exits 4 on an unknown option', async () => {
+    const { code, stderr } = await run(['get', 'x', '--frobnicate'], env);
+    expect(code).toBe(4);
+    expect(reason(stderr)).toContain("Unknown option '--frobnicate'");
+  });
+});
