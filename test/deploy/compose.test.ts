@@ -100,6 +100,18 @@ describe('docker-compose.yml', () => {
     expect(api.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${config.port}/readyz`);
   });
 
+  it('builds an image whose default command is the API, dropping what only development needs', () => {
+    const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+    expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+    const cmd = /^CMD (\[.*\])$/m.exec(dockerfile)?.[1];
+    const args = JSON.parse(cmd ?? '[]') as string[];
+    expect(args.slice(0, 3)).toEqual(['node', '--import', 'tsx']);
+    expect(existsSync(path.join(ROOT, args[3] ?? 'missing'))).toBe(true);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    // --no-optional would drop esbuild's platform binary, and tsx cannot run without it.
+    expect(dockerfile).not.toContain('--no-optional');
+  });
+
   it("gives workers more time to stop than their 20 s grace, so SIGKILL never cuts a release short", () => {
     expect(seconds(services.worker?.stop_grace_period)).toBeGreaterThan(20);
     expect(seconds(services.api?.stop_grace_period)).toBeGreaterThan(2);
