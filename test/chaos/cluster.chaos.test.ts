@@ -164,6 +164,15 @@ describe('a cluster of 2 APIs and 3 workers under SIGKILL', () => {
     // Midway: kill a worker (its tasks must be swept and retried) and an API (its clients and
     // subscribers move to the other), then start both again, the API on its old port.
     await until('half the tasks submitted', () => (submitted >= TASKS / 2 ? true : undefined), 120_000, 50);
+    // Killed while it holds running tasks, so that the sweep and the retries are exercised.
+    const victim = `%-${workers[0]!.child.pid}-%`;
+    await until('worker0 holding tasks', async () => {
+      const held = await pool.query<{ n: number }>(
+        `select count(*)::int as n from tasklane.tasks where status = 'processing' and lease_owner like $1 and started_at < now() - interval '30 milliseconds'`,
+        [victim],
+      );
+      return held.rows[0]!.n >= 3 ? true : undefined;
+    }, 60_000, 10);
     workers[0]!.kill('SIGKILL');
     api[0]!.kill('SIGKILL');
     await Promise.all([workers[0]!.exited, api[0]!.exited]);
