@@ -141,8 +141,9 @@ describe('watch', () => {
     expect(reason(cli.stderr())).toBe(`tasklane: task ${task.id} was cancelled`);
     const lines = cli.stdout().trim().split('\n');
     expect(lines[0]).toMatch(new RegExp(`^${task.id}  \\[░+\\]    0%  pending  Task queued$`));
-    expect(lines.some((l) => /\[█+░+\] {2}20% {2}processing {2}Starting$/.test(l))).toBe(true);
-    expect(lines.at(-1)).toMatch(new RegExp(`^${task.id} cancelled`));
+    expect(lines.some((l) => /\[█+░+\] +20% {2}processing {2}Starting$/.test(l))).toBe(true);
+    // The last state is shown like the others; the reason goes to stderr.
+    expect(lines.at(-1)).toMatch(new RegExp(`^${task.id} .* cancelled {2}Task cancelled$`));
   });
 
   it('exits 0 for a task that already completed, with --json lines', async () => {
@@ -264,6 +265,12 @@ describe('keys and usage', () => {
     const { code, stderr } = await run(['keys', 'create'], env);
     expect(code).toBe(4);
     expect(reason(stderr)).toContain('keys: not yet available');
+  });
+
+  it('exits 4 on an address that is not an http URL', async () => {
+    const { code, stderr } = await run(['list'], { TASKLANE_URL: 'localhost:8000' });
+    expect(code).toBe(4);
+    expect(reason(stderr)).toContain('"localhost:8000" is not an http(s) URL (from TASKLANE_URL)');
   });
 
   it('exits 4 on an unknown option', async () => {

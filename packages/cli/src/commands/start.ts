@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@tasklane/core';
@@ -10,6 +13,7 @@ const SERVICES = {
   worker: fileURLToPath(new URL('../../../../services/worker/src/main.ts', import.meta.url)),
 } as const;
 const TSX = import.meta.resolve('tsx');
+const WEB_DIR = fileURLToPath(new URL('../../../../services/web/', import.meta.url));
 const STOP_TIMEOUT_MS = 30_000;
 const MAX_RESTART_DELAY_MS = 10_000;
 
@@ -22,6 +26,31 @@ interface Supervised {
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {
   console.log(JSON.stringify({ time: new Date().toISOString(), level: 'info', service: 'launcher', msg, ...fields }));
+}
+
+/**
+ * The API serves the dashboard from services/web/dist, which is not committed: build it on the
+ * first start (about a second). A failed build is not fatal; /dashboard then says how to build it.
+ */
+async function buildDashboardIfMissing(): Promise<void> {
+  if (process.env['TASKLANE_DASHBOARD_DIR'] || existsSync(join(WEB_DIR, 'dist', 'index.html'))) return;
+  let viteBin: string;
+  try {
+    // vite is a devDependency of services/web; its bin is not in its exports, so go through package.json.
+    const manifest = createRequire(join(WEB_DIR, 'package.json')).resolve('vite/package.json');
+    const bin = (JSON.parse(readFileSync(manifest, 'utf8')) as { bin: { vite: string } }).bin.vite;
+    viteBin = join(dirname(manifest), bin);
+  } catch {
+    log('dashboard not built and vite is not installed; /dashboard will say how to build it');
+    return;
+  }
+  log('building the dashboard', { dir: WEB_DIR });
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn(process.execPath, [viteBin, 'build', '--logLevel', 'warn'], { cwd: WEB_DIR, stdio: 'inherit' });
+    child.on('exit', resolve);
+    child.on('error', () => resolve(null));
+  });
+  if (code !== 0) log('dashboard build failed; /dashboard will say how to build it', { code });
 }
 
 /**
@@ -39,6 +68,7 @@ export async function runStart(args: string[]): Promise<number> {
   const database = await resolveDatabase(config);
   if (database.embedded) log('embedded postgres started', { port: database.embedded.port, dataDir: database.embedded.dataDir });
   await migrateToLatest(database.url);
+  await buildDashboardIfMissing();
 
   const env = { ...process.env, DATABASE_URL: database.url };
   const services: Supervised[] = [
@@ -61,7 +91,7 @@ export async function runStart(args: string[]): Promise<number> {
     });
   };
   services.forEach(launch);
-  log('tasklane started', { url: `http://localhost:${config.port}`, graphql: `http://localhost:${config.port}/graphql`, workers });
+  log('tasklane started', { url: `http://localhost:${config.port}`, graphql: `http://localhost:${config.port}/graphql`, dashboard: `http://localhost:${config.port}/dashboard/`, workers });
 
   await new Promise<void>((resolve) => {
     const stop = () => {
