@@ -7,6 +7,10 @@ type Listener = (task: Task) => void;
 
 const READ_BATCH = 500;
 const RETRY_READ_MS = 500;
+/** Allowance for the app's and the database's clocks disagreeing when resyncing by time. */
+const RESYNC_MARGIN_MS = 5000;
+/** Most rows a resync hands to listeners of every task; a dashboard reloads beyond that. */
+const RESYNC_LIMIT = 10_000;
 
 export interface FollowOptions extends Scope {
   signal?: AbortSignal;
@@ -18,8 +22,9 @@ export interface FollowOptions extends Scope {
  * Fans task changes out to this process's subscribers. Announcements from the bus are collected,
  * the changed rows read in batches (one read per change for the whole process, however many
  * subscribers follow it), and each row handed to the listeners of its id and to the listeners
- * of all tasks. After the bus reconnects, every followed task is read again, so a subscriber
- * misses no state that matters: at worst intermediate ones are coalesced.
+ * of all tasks. After the bus reconnects, every followed task is read again, and so is every task
+ * changed since the last change seen when someone listens to all tasks: a subscriber misses no
+ * state that matters, at worst intermediate ones are coalesced.
  */
 export class TaskFeed {
   private readonly byId = new Map<string, Set<Listener>>();
@@ -28,6 +33,8 @@ export class TaskFeed {
   private readonly delivered = new Map<string, number>();
   private readonly toRead = new Set<string>();
   private reading = false;
+  /** Listeners to every task have seen every change up to about here (database time where known). */
+  private everyTaskSyncedAt = new Date();
   private readonly unsubscribe: (() => void)[];
   /** Rows read by this feed so far (for metrics and for the "one read per change" tests). */
   rowsRead = 0;
@@ -58,6 +65,7 @@ export class TaskFeed {
   }
 
   watchAll(listener: Listener): () => void {
+    if (this.everyTask.size === 0) this.everyTaskSyncedAt = new Date();
     this.everyTask.add(listener);
     return () => this.everyTask.delete(listener);
   }
@@ -116,6 +124,22 @@ export class TaskFeed {
   private resync(): void {
     for (const id of this.byId.keys()) this.toRead.add(id);
     void this.drain();
+    if (this.everyTask.size > 0) void this.resyncEveryTask();
+  }
+
+  /** Announcements sent while the bus was away are gone: read what changed since, by time. */
+  private async resyncEveryTask(): Promise<void> {
+    const since = new Date(this.everyTaskSyncedAt.getTime() - RESYNC_MARGIN_MS);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      try {
+        const tasks = await this.store.changedSince(since, RESYNC_LIMIT);
+        this.rowsRead += tasks.length;
+        for (const task of tasks) this.deliver(task);
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, RETRY_READ_MS).unref());
+      }
+    }
   }
 
   private async drain(): Promise<void> {
@@ -151,6 +175,8 @@ export class TaskFeed {
       this.delivered.set(task.id, task.version);
       for (const listener of [...listeners]) listener(task);
     }
+    if (this.everyTask.size === 0) return;
+    if (task.updatedAt > this.everyTaskSyncedAt) this.everyTaskSyncedAt = task.updatedAt;
     for (const listener of this.everyTask) listener(task);
   }
 

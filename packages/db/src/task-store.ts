@@ -165,6 +165,19 @@ export class TaskStore {
     return rows.map(toTask);
   }
 
+  /**
+   * Tasks changed at or after `since`, oldest change first: how listeners to every task catch up
+   * after missing announcements. Rare, so it does without an index on updated_at (which would
+   * cost every update its HOT path).
+   */
+  async changedSince(since: Date, limit: number): Promise<Task[]> {
+    const { rows } = await this.pool.query<TaskRow>(
+      'select * from tasklane.tasks where updated_at >= $1 order by updated_at limit $2',
+      [since, limit],
+    );
+    return rows.map(toTask);
+  }
+
   /** A page of tasks in creation order (keyset pagination on created_at, id). */
   async list(filter: ListFilter = {}): Promise<TaskPage> {
     const limit = filter.limit ?? 100;

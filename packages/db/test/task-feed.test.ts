@@ -7,13 +7,19 @@ import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 class HandBus implements EventBus {
   connected = true;
   private listener: ((changes: TaskChange[]) => void) | undefined;
+  private reconnectListener: (() => void) | undefined;
   async start(): Promise<void> {}
   onChanges(listener: (changes: TaskChange[]) => void): () => void {
     this.listener = listener;
     return () => (this.listener = undefined);
   }
-  onReconnect(): () => void {
-    return () => {};
+  onReconnect(listener: () => void): () => void {
+    this.reconnectListener = listener;
+    return () => (this.reconnectListener = undefined);
+  }
+  /** As after a dropped connection: whatever was announced meanwhile never arrived. */
+  reconnect(): void {
+    this.reconnectListener?.();
   }
   announce(task: Task): void {
     this.listener?.([{ id: task.id, version: task.version, status: task.status }]);
@@ -68,6 +74,27 @@ describe('TaskFeed', () => {
     release!();
     await following;
     expect(states).toEqual(['pending', 'processing', 'cancelled']);
+    feed.close();
+  });
+
+  it('hands listeners to every task the changes they missed while the bus was away', async () => {
+    const store = new TaskStore(pool);
+    const bus = new HandBus();
+    const feed = new TaskFeed(store, bus);
+    const seen = new Map<string, string>();
+    const stop = feed.watchAll((task) => seen.set(task.id, task.status));
+    const { task: before } = await store.submit({ kind: 'image' });
+    bus.announce(before);
+    await expect.poll(() => seen.get(before.id)).toBe('pending');
+
+    // Changes made while disconnected: nobody announces them.
+    const { task: missed } = await store.submit({ kind: 'video' });
+    await store.cancel(before.id);
+    expect(seen.has(missed.id)).toBe(false);
+
+    bus.reconnect();
+    await expect.poll(() => [seen.get(missed.id), seen.get(before.id)]).toEqual(['pending', 'cancelled']);
+    stop();
     feed.close();
   });
 });
