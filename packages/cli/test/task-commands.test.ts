@@ -24,12 +24,12 @@ beforeAll(async () => {
   client = createTasklaneClient({ url: api.url });
   env = { TASKLANE_URL: api.origin };
   dir = await mkdtemp(path.join(tmpdir(), 'tasklane-cli-'));
-});
+}, 180_000);
 afterAll(async () => {
   await driver?.close();
   await api?.stop();
   await db?.drop();
-  await rm(dir, { recursive: true, force: true });
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 /** Claims the task of `kind` once the CLI has submitted it. */

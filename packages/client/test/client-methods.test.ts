@@ -8,7 +8,7 @@ let client: TasklaneClient;
 beforeAll(async () => {
   live = await startLiveApi();
   client = live.client();
-});
+}, 180_000);
 afterAll(() => live?.close());
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {

@@ -17,7 +17,7 @@ let client: TasklaneClient;
 beforeAll(async () => {
   live = await startLiveApi();
   client = live.client();
-});
+}, 180_000);
 afterAll(() => live?.close());
 
 /** Collects onProgress calls and lets a test wait for a given one. */

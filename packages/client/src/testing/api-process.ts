@@ -70,12 +70,13 @@ export async function startApiProcess({ databaseUrl, port: wanted, env = {} }: A
 }
 
 async function waitUntilReady(origin: string, proc: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  // Generous: on a busy 2-core machine, several test files start their API processes at once.
+  const deadline = Date.now() + 150_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`the API exited with ${proc.exitCode} before it was ready:\n${output().slice(-3000)}`);
     const ready = await fetch(`${origin}/readyz`).then((r) => r.ok, () => false);
     if (ready) return;
-    if (Date.now() > deadline) throw new Error(`the API on ${origin} was not ready within 60 s:\n${output().slice(-3000)}`);
+    if (Date.now() > deadline) throw new Error(`the API on ${origin} was not ready within 150 s:\n${output().slice(-3000)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
