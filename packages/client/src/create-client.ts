@@ -1,15 +1,19 @@
 import type { TasklaneClientOptions } from './client-options.ts';
 import { TasklaneRequestError } from './errors.ts';
-import { CancelTaskDocument, GetTaskDocument, SubmitTaskDocument } from './generated/graphql.ts';
+import { CancelTaskDocument, GetTaskDocument, QueueStatsDocument, SubmitTaskDocument, type QueueStatsQuery } from './generated/graphql.ts';
 import { createHttpTransport } from './http-transport.ts';
 import { listAllTasks, listTaskPage } from './list-tasks.ts';
 import { DEFAULT_POLL_SCHEDULE, DEFAULT_RECONNECT } from './poll-schedule.ts';
 import type { CancelResult, CancelledTask, CompletedTask, ListFilter, SubmitInput, Task, TaskPage } from './task-types.ts';
 import { waitForTask, type WaitForOptions } from './wait-for-task.ts';
+import { watchAllTasks, type WatchAllFilter } from './watch-all-tasks.ts';
 import { watchTask, type WatchOptions } from './watch-task.ts';
-import { createWsTransport } from './ws-transport.ts';
+import { createWsTransport, type ConnectionState } from './ws-transport.ts';
 
 const DEFAULT_STALL = { after: 10, intervalMs: 5000 };
+
+/** The queue's counts and each concurrency cap, as `Query.queueStats` reports them. */
+export type QueueStats = NonNullable<QueueStatsQuery['queueStats']>;
 
 export interface TasklaneClient {
   /** The HTTP endpoint requests go to. */
@@ -35,6 +39,15 @@ export interface TasklaneClient {
    * Like `Promise.all`, the first failure rejects and stops the other waits.
    */
   waitForAll(ids: readonly string[], options?: WaitForOptions): Promise<CompletedTask[]>;
+  /**
+   * Every change to any matching task (`tasksUpdated`), for dashboards. No initial state and no
+   * replay after a reconnect: list first, and list again when `onConnectionChange` says `connected`.
+   */
+  watchAll(filter?: WatchAllFilter, options?: { signal?: AbortSignal }): AsyncGenerator<Task, void, undefined>;
+  /** Counts per status and the processing count against each concurrency cap. */
+  queueStats(options?: { signal?: AbortSignal }): Promise<QueueStats>;
+  /** Calls `listener` whenever the shared WebSocket connects or drops; returns an unsubscribe function. */
+  onConnectionChange(listener: (state: ConnectionState) => void): () => void;
   /** Closes the WebSocket, if one is open. The client can still be used; it reconnects on demand. */
   close(): Promise<void>;
 }
@@ -123,6 +136,16 @@ export function createTasklaneClient(options: TasklaneClientOptions): TasklaneCl
         outer?.removeEventListener('abort', onAbort);
       }
     },
+
+    watchAll: (filter, { signal } = {}) => watchAllTasks(ws, filter, signal),
+
+    async queueStats({ signal } = {}) {
+      const { queueStats } = await request(QueueStatsDocument, {}, signal);
+      if (!queueStats) throw new TasklaneRequestError('queueStats answered nothing', 'BAD_RESPONSE');
+      return queueStats;
+    },
+
+    onConnectionChange: (listener) => ws.onConnectionChange(listener),
 
     close: () => ws.close(),
   };

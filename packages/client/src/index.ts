@@ -1,4 +1,6 @@
-export { createTasklaneClient, type TasklaneClient } from './create-client.ts';
+export { createTasklaneClient, type TasklaneClient, type QueueStats } from './create-client.ts';
+export type { WatchAllFilter } from './watch-all-tasks.ts';
+export type { ConnectionState } from './ws-transport.ts';
 export type { TasklaneClientOptions, PollSchedule, ReconnectPolicy, StallPolicy } from './client-options.ts';
 export {
   TasklaneClientError,

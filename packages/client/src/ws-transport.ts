@@ -17,8 +17,13 @@ export interface SubscriptionReader<TData> {
   close(): void;
 }
 
+/** Whether the shared socket is up: `connected` after every handshake, `disconnected` when it closes. */
+export type ConnectionState = 'connected' | 'disconnected';
+
 export interface WsTransport {
   subscribe<TData>(query: string, variables: Record<string, unknown>, signal?: AbortSignal): SubscriptionReader<TData>;
+  /** Calls `listener` on every change of the socket's state; returns a function that stops it. */
+  onConnectionChange(listener: (state: ConnectionState) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -32,6 +37,8 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
   let client: Client | undefined;
   let connectedOnce = false;
   let handshaking = false;
+  const listeners = new Set<(state: ConnectionState) => void>();
+  const emit = (state: ConnectionState) => listeners.forEach((listener) => listener(state));
 
   const open = (): Client =>
     (client ??= createClient({
@@ -49,8 +56,12 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
         connected: () => {
           handshaking = false;
           connectedOnce = true;
+          emit('connected');
         },
-        closed: () => (handshaking = false),
+        closed: () => {
+          handshaking = false;
+          emit('disconnected');
+        },
       },
     }));
 
@@ -110,6 +121,11 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
           settle();
         },
       };
+    },
+
+    onConnectionChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
 
     async close() {

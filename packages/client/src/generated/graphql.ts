@@ -27,6 +27,12 @@ export type SubmitTaskInput = {
   service?: string | null | undefined;
 };
 
+/** Which task changes to receive; an omitted or empty list matches everything. */
+export type TaskFilter = {
+  kind?: Array<string> | null | undefined;
+  status?: Array<TaskStatus> | null | undefined;
+};
+
 /** Where a task is in its lifecycle: PENDING → PROCESSING → COMPLETED, FAILED or CANCELLED. */
 export type TaskStatus =
   | 'CANCELLED'
@@ -62,6 +68,11 @@ export type ListTasksQueryVariables = Exact<{
 
 export type ListTasksQuery = { tasks: { edges: Array<{ node: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, error: { type: string, message: string, retryable: boolean } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null };
 
+export type QueueStatsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type QueueStatsQuery = { queueStats: { oldestPendingAgeSeconds: number | null, byStatus: Array<{ status: TaskStatus, count: number }>, totalCapacity: { kind: string | null, processing: number, cap: number }, capacity: Array<{ kind: string | null, processing: number, cap: number }> } | null };
+
 export type SubmitTaskMutationVariables = Exact<{
   input: SubmitTaskInput;
 }>;
@@ -77,6 +88,13 @@ export type TaskUpdatedSubscriptionVariables = Exact<{
 
 
 export type TaskUpdatedSubscription = { taskUpdated: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, error: { type: string, message: string, retryable: boolean } | null } };
+
+export type TasksUpdatedSubscriptionVariables = Exact<{
+  filter?: TaskFilter | null | undefined;
+}>;
+
+
+export type TasksUpdatedSubscription = { tasksUpdated: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, error: { type: string, message: string, retryable: boolean } | null } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -237,6 +255,27 @@ export const ListTasksDocument = new TypedDocumentString(`
   finishedAt
   version
 }`) as unknown as TypedDocumentString<ListTasksQuery, ListTasksQueryVariables>;
+export const QueueStatsDocument = new TypedDocumentString(`
+    query QueueStats {
+  queueStats {
+    byStatus {
+      status
+      count
+    }
+    totalCapacity {
+      kind
+      processing
+      cap
+    }
+    capacity {
+      kind
+      processing
+      cap
+    }
+    oldestPendingAgeSeconds
+  }
+}
+    `) as unknown as TypedDocumentString<QueueStatsQuery, QueueStatsQueryVariables>;
 export const SubmitTaskDocument = new TypedDocumentString(`
     mutation SubmitTask($input: SubmitTaskInput!) {
   submitTask(input: $input) {
@@ -299,3 +338,34 @@ export const TaskUpdatedDocument = new TypedDocumentString(`
   finishedAt
   version
 }`) as unknown as TypedDocumentString<TaskUpdatedSubscription, TaskUpdatedSubscriptionVariables>;
+export const TasksUpdatedDocument = new TypedDocumentString(`
+    subscription TasksUpdated($filter: TaskFilter) {
+  tasksUpdated(filter: $filter) {
+    ...TaskFields
+  }
+}
+    fragment TaskFields on Task {
+  id
+  kind
+  service
+  status
+  progress
+  message
+  input
+  result
+  error {
+    type
+    message
+    retryable
+  }
+  attempts
+  maxAttempts
+  priority
+  runAt
+  createdAt
+  updatedAt
+  startedAt
+  completedAt
+  finishedAt
+  version
+}`) as unknown as TypedDocumentString<TasksUpdatedSubscription, TasksUpdatedSubscriptionVariables>;
