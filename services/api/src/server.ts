@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { AppContext } from './app-context.ts';
+import { registerDashboard } from './dashboard-route.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerGraphql } from './graphql/register.ts';
 import { registerRest } from './rest/register.ts';
@@ -27,5 +28,6 @@ export async function buildServer(ctx: AppContext, { logger = false }: ServerOpt
   registerHealthRoutes(app, ctx);
   await registerGraphql(app, ctx, { metrics });
   await registerRest(app, ctx);
+  registerDashboard(app);
   return app;
 }

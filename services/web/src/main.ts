@@ -1,0 +1,141 @@
+import { createTasklaneClient, TasklaneClientError, type QueueStats, type Task, type TaskStatus } from '@tasklane/client';
+import { askForApiKey, isUnauthenticated, storedApiKey } from './api-key.ts';
+import { byId } from './dom.ts';
+import { startLiveFeed } from './live-feed.ts';
+import { renderQueueStats } from './queue-stats-view.ts';
+import { wireSubmitForm } from './submit-form.ts';
+import { TaskStore, type TaskFilter } from './task-store.ts';
+import { createTaskTable } from './task-table.ts';
+
+/** Rows shown at most; the list read asks for as many, newest first. */
+const PAGE_SIZE = 100;
+/** Stats follow task changes, but at most this often, plus a slow refresh for ages and idle periods. */
+const STATS_THROTTLE_MS = 1000;
+const STATS_REFRESH_MS = 5000;
+
+// The page is served by the API it talks to, so the API's origin is the page's origin.
+const client = createTasklaneClient({ url: `${location.origin}/graphql`, apiKey: storedApiKey() });
+const store = new TaskStore();
+const filter: TaskFilter = { status: '', kind: '' };
+const notice = byId('notice');
+const connection = byId('connection');
+const table = createTaskTable({
+  body: byId<HTMLTableElement>('tasks').tBodies[0]!,
+  empty: byId('empty'),
+  onCancel: async (task) => {
+    try {
+      const { task: cancelled } = await client.cancel(task.id);
+      applyTask(cancelled);
+    } catch (error) {
+      showError(error);
+    }
+  },
+});
+
+function describeError(error: unknown): string {
+  if (error instanceof TasklaneClientError) return error.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Sends a refused key to the key form; shows anything else above the table. Answers whether it was a refusal. */
+function showError(error: unknown): boolean {
+  if (isUnauthenticated(error)) {
+    askForApiKey();
+    return true;
+  }
+  notice.textContent = describeError(error);
+  return false;
+}
+
+function render(): void {
+  table.render(store.visible(filter, PAGE_SIZE));
+}
+
+function applyTask(task: Task): void {
+  if (store.apply(task)) {
+    render();
+    scheduleStats();
+  }
+}
+
+let statsTimer: ReturnType<typeof setTimeout> | undefined;
+function scheduleStats(): void {
+  statsTimer ??= setTimeout(() => {
+    statsTimer = undefined;
+    void refreshStats();
+  }, STATS_THROTTLE_MS);
+}
+
+async function refreshStats(): Promise<void> {
+  let stats: QueueStats;
+  try {
+    stats = await client.queueStats();
+  } catch (error) {
+    if (isUnauthenticated(error)) askForApiKey();
+    return; // the list read reports other failures; a missed stats refresh is retried shortly
+  }
+  renderQueueStats(byId('queue-stats'), stats);
+}
+
+let reloads = 0;
+async function reload(): Promise<void> {
+  // Only the latest reload may replace the rows: an older answer could lack newer tasks.
+  const mine = ++reloads;
+  store.beginReload();
+  void refreshStats();
+  try {
+    const page = await client.listPage({
+      order: 'DESC',
+      pageSize: PAGE_SIZE,
+      status: filter.status || undefined,
+      kind: filter.kind || undefined,
+    });
+    if (mine !== reloads) return;
+    store.finishReload(page.tasks);
+    notice.textContent = '';
+    render();
+  } catch (error) {
+    if (mine === reloads) showError(error);
+  }
+}
+
+let stopFeed: (() => void) | undefined;
+function follow(): void {
+  const previous = stopFeed;
+  // Start the new subscription before ending the old one, so the shared socket stays open.
+  stopFeed = startLiveFeed({
+    client,
+    kind: filter.kind,
+    onTask: applyTask,
+    reload: () => void reload(),
+    onConnected: (connected) => (connection.hidden = connected),
+    onFatal: (error) => isUnauthenticated(error) && showError(error),
+  });
+  previous?.();
+}
+
+const filters = byId<HTMLFormElement>('filters');
+filters.addEventListener('submit', (event) => event.preventDefault());
+filters.addEventListener('change', () => {
+  filter.status = byId<HTMLSelectElement>('filter-status').value as TaskStatus | '';
+  const kind = byId<HTMLInputElement>('filter-kind').value.trim();
+  const kindChanged = kind !== filter.kind;
+  filter.kind = kind;
+  render();
+  // The subscription is per kind; a status filter only needs a fresh list (statuses change, kinds do not).
+  if (kindChanged) follow();
+  else void reload();
+});
+
+wireSubmitForm(async (input) => {
+  const task = await client.submit(input);
+  applyTask(task);
+  return task;
+}, (error) => {
+  if (!isUnauthenticated(error)) return describeError(error);
+  askForApiKey();
+  return 'An API key is required.';
+});
+
+follow();
+setInterval(() => void refreshStats(), STATS_REFRESH_MS);
