@@ -7,6 +7,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     tasklaneAdminUrl: string;
     tasklaneTemplateDb: string;
+    tasklaneDbPrefix: string;
   }
 }
 
@@ -23,7 +24,7 @@ export interface TestDatabase {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = inject('tasklaneAdminUrl');
   const template = inject('tasklaneTemplateDb');
-  const name = `tasklane_t_${randomBytes(6).toString('hex')}`;
+  const name = `${inject('tasklaneDbPrefix')}${randomBytes(6).toString('hex')}`;
   const admin = createClient(adminUrl, 'tasklane-test-admin');
   await admin.connect();
   try {

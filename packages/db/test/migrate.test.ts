@@ -6,7 +6,7 @@ import { createClient, createPool, migrateToLatest, migrationsApplied, TaskStore
 describe('migrations', () => {
   it('are safe to run from several processes at once and twice in a row', async () => {
     const adminUrl = inject('tasklaneAdminUrl');
-    const name = `tasklane_t_${randomBytes(6).toString('hex')}`;
+    const name = `${inject('tasklaneDbPrefix')}${randomBytes(6).toString('hex')}`;
     const admin = createClient(adminUrl);
     await admin.connect();
     await admin.query(`create database ${name}`);
