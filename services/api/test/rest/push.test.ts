@@ -141,9 +141,24 @@ describe('ws://…/ws/tasks/{task_id}', () => {
     const kind = uniqueKind('ws');
     const id = await submit(kind);
     const { socket, messages, closed } = connect(id);
-    const steps = [() => h.worker.claim(kind), () => h.worker.progress(id, 45), () => h.worker.complete(id, { video_url: 'v' }, 'veo3')];
-    socket.on('message', () => void steps.shift()?.());
+    const steps: (() => Promise<unknown>)[] = [
+      () => h.worker.claim(kind),
+      () => h.worker.progress(id, 45),
+      () => h.worker.complete(id, { video_url: 'v' }, 'veo3'),
+    ];
+    // Each message moves the task one step, after the previous step's write has returned: the
+    // change a write announces can reach this socket before the write's own reply reaches us.
+    let chain: Promise<unknown> = Promise.resolve();
+    let failure: unknown;
+    socket.on('message', () => {
+      const step = steps.shift();
+      if (step) chain = chain.then(step).catch((error: unknown) => {
+        failure = error;
+        socket.close();
+      });
+    });
     const { code, reason } = await closed;
+    expect(failure).toBeUndefined();
     expect(code).toBe(1000);
     expect(reason).toBe('Task finished');
     expect(messages.map((m) => [m.status, m.progress])).toEqual([
