@@ -61,9 +61,10 @@ describe('waitFor over the subscription', () => {
 
   it('rejects with TaskFailedError carrying the task error', async () => {
     const task = await client.submit({ kind: 'wf_fail' });
-    const done = client.waitFor(task.id);
+    // Observed from the start: it may reject while the test is still driving the task.
+    const done = client.waitFor(task.id).catch((e: unknown) => e);
     await live.driver.fail(await live.driver.claim('wf_fail'), 'VideoGenerationError', 'Content policy violation');
-    const error = (await done.catch((e: unknown) => e)) as TaskFailedError;
+    const error = (await done) as TaskFailedError;
     expect(error).toBeInstanceOf(TaskFailedError);
     expect(error.code).toBe('TASK_FAILED');
     expect(error.errorType).toBe('VideoGenerationError');
@@ -75,10 +76,11 @@ describe('waitFor over the subscription', () => {
   it('rejects with TaskCancelledError when the task is cancelled', async () => {
     const task = await client.submit({ kind: 'wf_cancel' });
     const log = progressLog();
-    const done = client.waitFor(task.id, { onProgress: log.onProgress });
+    // Observed from the start: it may reject while the test is still driving the task.
+    const done = client.waitFor(task.id, { onProgress: log.onProgress }).catch((e: unknown) => e);
     await log.reached((t) => t.status === 'PENDING');
     await client.cancel(task.id);
-    const error = (await done.catch((e: unknown) => e)) as TaskCancelledError;
+    const error = (await done) as TaskCancelledError;
     expect(error).toBeInstanceOf(TaskCancelledError);
     expect(error.task).toMatchObject({ id: task.id, status: 'CANCELLED' });
   });
@@ -200,9 +202,10 @@ describe('waitForAll', () => {
   it('rejects with the first failure', async () => {
     const a = await client.submit({ kind: 'all_fa' });
     const b = await client.submit({ kind: 'all_fb' });
-    const done = client.waitForAll([a.id, b.id]);
+    // Observed from the start: it may reject while the test is still driving the task.
+    const done = client.waitForAll([a.id, b.id]).catch((e: unknown) => e);
     await live.driver.fail(await live.driver.claim('all_fb'), 'Boom', 'it broke');
-    const error = (await done.catch((e: unknown) => e)) as TaskFailedError;
+    const error = (await done) as TaskFailedError;
     expect(error).toBeInstanceOf(TaskFailedError);
     expect(error.task.id).toBe(b.id);
   });
