@@ -3,5 +3,4 @@ export * from './task.ts';
 export * from './errors.ts';
 export * from './ids.ts';
 export * from './config.ts';
-export * from './backoff.ts';
 export * from './validate.ts';

@@ -21,6 +21,30 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
+/** The listener bookkeeping every bus shares: register, unregister, tell them all. */
+export abstract class EventBusListeners {
+  private readonly changeListeners = new Set<(changes: TaskChange[]) => void>();
+  private readonly reconnectListeners = new Set<() => void>();
+
+  onChanges(listener: (changes: TaskChange[]) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  onReconnect(listener: () => void): () => void {
+    this.reconnectListeners.add(listener);
+    return () => this.reconnectListeners.delete(listener);
+  }
+
+  protected emitChanges(changes: TaskChange[]): void {
+    for (const listener of this.changeListeners) listener(changes);
+  }
+
+  protected emitReconnect(): void {
+    for (const listener of this.reconnectListeners) listener();
+  }
+}
+
 const STATUS_BY_CODE: Record<string, TaskStatus> = {
   p: 'pending',
   r: 'processing',
@@ -65,29 +89,19 @@ export interface PgEventBusOptions {
  * a network cut) it reconnects with backoff and then tells `onReconnect` listeners, who re-read
  * what they follow: notifications sent while it was away are gone.
  */
-export class PgEventBus implements EventBus {
+export class PgEventBus extends EventBusListeners implements EventBus {
   private client: pg.Client | undefined;
-  private readonly changeListeners = new Set<(changes: TaskChange[]) => void>();
-  private readonly reconnectListeners = new Set<() => void>();
   private closed = false;
   private everConnected = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   connected = false;
 
-  constructor(private readonly options: PgEventBusOptions) {}
+  constructor(private readonly options: PgEventBusOptions) {
+    super();
+  }
 
   async start(): Promise<void> {
     await this.connect();
-  }
-
-  onChanges(listener: (changes: TaskChange[]) => void): () => void {
-    this.changeListeners.add(listener);
-    return () => this.changeListeners.delete(listener);
-  }
-
-  onReconnect(listener: () => void): () => void {
-    this.reconnectListeners.add(listener);
-    return () => this.reconnectListeners.delete(listener);
   }
 
   private async connect(): Promise<void> {
@@ -95,7 +109,7 @@ export class PgEventBus implements EventBus {
     client.on('notification', (message) => {
       if (message.channel !== TASK_CHANNEL || !message.payload) return;
       const changes = parseChanges(message.payload);
-      for (const listener of this.changeListeners) listener(changes);
+      this.emitChanges(changes);
     });
     const lost = (error?: Error) => {
       if (this.client !== client) return;
@@ -115,7 +129,7 @@ export class PgEventBus implements EventBus {
       await client.end();
       return;
     }
-    if (this.everConnected) for (const listener of this.reconnectListeners) listener();
+    if (this.everConnected) this.emitReconnect();
     this.everConnected = true;
   }
 

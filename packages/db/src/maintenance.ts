@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { retryRunAtSql } from './retry-delay.ts';
 import type { TaskStatus } from '@tasklane/core';
 import { announce, type ChangePublishing } from './change-publisher.ts';
 
@@ -45,7 +46,7 @@ export async function runMaintenance(pool: pg.Pool, { retentionHours, retryBaseS
        update tasklane.tasks t
          set status = case when t.attempts < t.max_attempts then 'pending' else 'failed' end,
              run_at = case when t.attempts < t.max_attempts
-               then now() + make_interval(secs => least(300, $1::float8 * 2 ^ (t.attempts - 1)) * (0.5 + random() / 2))
+               then ${retryRunAtSql('$1')}
                else t.run_at end,
              finished_at = case when t.attempts < t.max_attempts then null else now() end,
              error = jsonb_build_object('type', 'WorkerLost',

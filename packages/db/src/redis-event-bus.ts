@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { EventBus, TaskChange } from './event-bus.ts';
-import { formatChanges, parseChanges } from './event-bus.ts';
+import { EventBusListeners, formatChanges, parseChanges } from './event-bus.ts';
 import { TASK_CHANNEL } from './schema.ts';
 
 export interface RedisEventBusOptions {
@@ -40,12 +40,10 @@ interface Waiter {
  * subscriber reconnects it subscribes again *before* telling `onReconnect` listeners, who then
  * re-read what they follow: subscribe, then read, so nothing published in between is lost.
  */
-export class RedisEventBus implements EventBus {
+export class RedisEventBus extends EventBusListeners implements EventBus {
   private readonly subscriber: Redis;
   private readonly publisher: Redis;
   private readonly channel: string;
-  private readonly changeListeners = new Set<(changes: TaskChange[]) => void>();
-  private readonly reconnectListeners = new Set<() => void>();
   private readonly pending = new Map<string, TaskChange>();
   private waiters: Waiter[] = [];
   private everConnected = false;
@@ -53,6 +51,7 @@ export class RedisEventBus implements EventBus {
   connected = false;
 
   constructor(private readonly options: RedisEventBusOptions) {
+    super();
     this.channel = options.channel ?? TASK_CHANNEL;
     const maxDelay = options.maxReconnectDelayMs ?? 5000;
     const name = options.connectionName ?? 'tasklane';
@@ -70,7 +69,7 @@ export class RedisEventBus implements EventBus {
       if (channel !== this.channel) return;
       const changes = parseChanges(message);
       if (changes.length === 0) return;
-      for (const listener of this.changeListeners) listener(changes);
+      this.emitChanges(changes);
     });
     this.subscriber.on('ready', () => void this.subscribe());
     this.subscriber.on('close', () => {
@@ -88,16 +87,6 @@ export class RedisEventBus implements EventBus {
     if (this.subscriber.status === 'wait') this.subscriber.connect().catch(() => {});
     if (this.publisher.status === 'wait') this.publisher.connect().catch(() => {});
     await subscribed;
-  }
-
-  onChanges(listener: (changes: TaskChange[]) => void): () => void {
-    this.changeListeners.add(listener);
-    return () => this.changeListeners.delete(listener);
-  }
-
-  onReconnect(listener: () => void): () => void {
-    this.reconnectListeners.add(listener);
-    return () => this.reconnectListeners.delete(listener);
   }
 
   /** Announces committed changes to every process on the bus. Never throws, never waits. */
@@ -160,7 +149,7 @@ export class RedisEventBus implements EventBus {
     const waiters = this.waiters;
     this.waiters = [];
     for (const waiter of waiters) waiter.resolve();
-    if (this.everConnected) for (const listener of this.reconnectListeners) listener();
+    if (this.everConnected) this.emitReconnect();
     this.everConnected = true;
   }
 

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { ConcurrencyCaps, JsonValue, Task, TaskErrorInfo, TaskStatus } from '@tasklane/core';
+import { retryRunAtSql } from './retry-delay.ts';
 import { toTask, type TaskRow } from './task-row.ts';
 import { announce, type ChangeListener, type ChangePublishing } from './change-publisher.ts';
 
@@ -129,7 +130,7 @@ export class WorkerStore {
       text: `update tasklane.tasks t
                set status = case when $4::boolean and t.attempts < t.max_attempts then 'pending' else 'failed' end,
                    run_at = case when $4::boolean and t.attempts < t.max_attempts
-                     then now() + make_interval(secs => least(300, $7::float8 * 2 ^ (t.attempts - 1)) * (0.5 + random() / 2))
+                     then ${retryRunAtSql('$7')}
                      else t.run_at end,
                    finished_at = case when $4::boolean and t.attempts < t.max_attempts then null else now() end,
                    error = $5::jsonb, message = $6, progress = coalesce($8, t.progress), lease_owner = null
