@@ -3,6 +3,23 @@ import { ConfigError } from './errors.ts';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type StorageBackend = 'postgres' | 'embedded' | 'memory';
 export type EventBusKind = 'postgres' | 'redis';
+export type RateLimitStoreKind = 'postgres' | 'redis';
+
+/** Per-owner limits, shared by every API process; `0` means unlimited. */
+export interface RateLimitSettings {
+  /** Submissions per owner per minute (a batch of n counts n). */
+  submissionsPerMinute: number;
+  /** Subscriptions (GraphQL, SSE, WebSocket) one owner may hold open at once. */
+  subscriptions: number;
+  /** Where the counters live: the task database, or Redis (`REDIS_URL`). @default 'postgres' */
+  store: RateLimitStoreKind;
+}
+
+/**
+ * Defaults that apply only with `AUTH=on`: with auth off every client is the same owner, so a
+ * limit would throttle the whole quick start (and the benchmarks) as one client.
+ */
+export const DEFAULT_RATE_LIMITS = { submissionsPerMinute: 600, subscriptions: 100 } as const;
 
 /** Cluster-wide concurrency caps: `total` over every kind, and one per named kind. */
 export interface ConcurrencyCaps {
@@ -24,6 +41,7 @@ export interface Config {
   eventBus: EventBusKind;
   redisUrl: string | undefined;
   auth: 'on' | 'off';
+  rateLimits: RateLimitSettings;
   /** Connections in each process's pool. */
   databasePoolSize: number;
   /**
@@ -100,6 +118,19 @@ function readCaps(env: Env): ConcurrencyCaps {
   return { total: integer(env, 'MAX_CONCURRENT_TASKS', 10, 1, MAX_CAP), perKind };
 }
 
+const MAX_RATE_LIMIT = 1_000_000;
+
+function readRateLimits(env: Env, auth: 'on' | 'off', redisUrl: string | undefined): RateLimitSettings {
+  const on = auth === 'on';
+  const store = oneOf<RateLimitStoreKind>(env, 'RATE_LIMIT_STORE', ['postgres', 'redis'], 'postgres');
+  if (store === 'redis' && !redisUrl) throw new ConfigError('REDIS_URL', '', 'a redis:// URL when RATE_LIMIT_STORE=redis');
+  return {
+    submissionsPerMinute: integer(env, 'RATE_LIMIT_SUBMISSIONS_PER_MINUTE', on ? DEFAULT_RATE_LIMITS.submissionsPerMinute : 0, 0, MAX_RATE_LIMIT),
+    subscriptions: integer(env, 'RATE_LIMIT_SUBSCRIPTIONS', on ? DEFAULT_RATE_LIMITS.subscriptions : 0, 0, MAX_RATE_LIMIT),
+    store,
+  };
+}
+
 function storageBackend(env: Env, databaseUrl: string | undefined): StorageBackend {
   const raw = read(env, 'TASK_STORAGE_BACKEND');
   if (raw?.toLowerCase() === 'redis') {
@@ -125,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
   const eventBus = oneOf<EventBusKind>(env, 'EVENT_BUS', ['postgres', 'redis'], 'postgres');
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
   if (eventBus === 'redis' && !redisUrl) throw new ConfigError('REDIS_URL', '', 'a redis:// URL when EVENT_BUS=redis');
+  const auth = oneOf(env, 'AUTH', ['on', 'off'], 'off');
   return {
     databaseUrl,
     storageBackend: storageBackend(env, databaseUrl),
@@ -138,7 +170,8 @@ export function loadConfig(env: Env = process.env): Config {
     caps: readCaps(env),
     eventBus,
     redisUrl,
-    auth: oneOf(env, 'AUTH', ['on', 'off'], 'off'),
+    auth,
+    rateLimits: readRateLimits(env, auth, redisUrl),
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     listenDatabaseUrl: url(env, 'LISTEN_DATABASE_URL', ['postgres:', 'postgresql:']) ?? databaseUrl,
     migrationDatabaseUrl: url(env, 'MIGRATION_DATABASE_URL', ['postgres:', 'postgresql:']) ?? databaseUrl,
