@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.ts';
+import { readHardening, type HardeningSettings } from './hardening-config.ts';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type StorageBackend = 'postgres' | 'embedded' | 'memory';
@@ -51,6 +52,8 @@ export interface Config {
   listenDatabaseUrl: string | undefined;
   /** Where to run migrations (they hold a session advisory lock), for the same reason. @default databaseUrl */
   migrationDatabaseUrl: string | undefined;
+  /** Body, input and GraphQL document limits, introspection and allowed browser origins. */
+  hardening: HardeningSettings;
 }
 
 type Env = Record<string, string | undefined>;
@@ -175,5 +178,6 @@ export function loadConfig(env: Env = process.env): Config {
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     listenDatabaseUrl: url(env, 'LISTEN_DATABASE_URL', ['postgres:', 'postgresql:']) ?? databaseUrl,
     migrationDatabaseUrl: url(env, 'MIGRATION_DATABASE_URL', ['postgres:', 'postgresql:']) ?? databaseUrl,
+    hardening: readHardening(env, oneOf(env, 'AUTH', ['on', 'off'], 'off')),
   };
 }

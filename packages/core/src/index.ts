@@ -4,3 +4,4 @@ export * from './errors.ts';
 export * from './ids.ts';
 export * from './config.ts';
 export * from './validate.ts';
+export * from './hardening-config.ts';

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { sql, type Kysely } from 'kysely';
 import {
+  DEFAULT_MAX_INPUT_BYTES,
   DEFAULT_OWNER,
   IdempotencyConflictError,
   TaskNotCancellableError,
@@ -62,7 +63,10 @@ export interface QueueStats {
 
 export const MAX_LIST_LIMIT = 1000;
 
-export type TaskStoreOptions = ChangePublishing;
+export interface TaskStoreOptions extends ChangePublishing {
+  /** Largest task `input` as serialized JSON, on every submit path (`MAX_INPUT_BYTES`). @default 64 KiB */
+  maxInputBytes?: number | undefined;
+}
 
 const GET_BY_ID = 'select * from tasklane.tasks where id = $1';
 
@@ -70,13 +74,15 @@ const GET_BY_ID = 'select * from tasklane.tasks where id = $1';
 export class TaskStore {
   readonly db: Kysely<Database>;
   private readonly onChanges: ChangeListener | undefined;
+  private readonly maxInputBytes: number;
 
   constructor(
     readonly pool: pg.Pool,
-    { onChanges }: TaskStoreOptions = {},
+    { onChanges, maxInputBytes = DEFAULT_MAX_INPUT_BYTES }: TaskStoreOptions = {},
   ) {
     this.db = createDb(pool);
     this.onChanges = onChanges;
+    this.maxInputBytes = maxInputBytes;
   }
 
   async submit(task: NewTask, scope: Scope = {}): Promise<SubmitResult> {
@@ -93,7 +99,7 @@ export class TaskStore {
     const prepared = tasks.map((raw, index) => {
       let valid;
       try {
-        valid = validateNewTask(raw);
+        valid = validateNewTask(raw, this.maxInputBytes);
       } catch (error) {
         if (error instanceof ValidationError && tasks.length > 1) throw new ValidationError(`tasks[${index}].${error.field}`, error.rule);
         throw error;

@@ -20,7 +20,7 @@ export async function createAppContext(
     redisUrl: config.redisUrl,
     ...(onBusError ? { onError: onBusError } : {}),
   });
-  const store = new TaskStore(pool, { onChanges: publish });
+  const store = new TaskStore(pool, { onChanges: publish, maxInputBytes: config.hardening.maxInputBytes });
   await bus.start();
   const feed = new TaskFeed(store, bus);
   return {

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { AppContext } from './app-context.ts';
+import { registerCrossSiteGuard } from './cross-site-guard.ts';
 import { registerDashboard } from './dashboard-route.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerGraphql } from './graphql/register.ts';
@@ -14,15 +15,18 @@ export interface ServerOptions {
 
 /** One HTTP server per API process: GraphQL, REST, WebSockets, health and metrics on one port. */
 export async function buildServer(ctx: AppContext, { logger = false }: ServerOptions = {}): Promise<FastifyInstance> {
+  const { maxBodyBytes, allowedOrigins } = ctx.config.hardening;
   const app = Fastify({
     logger,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: maxBodyBytes,
     forceCloseConnections: true,
     // Longer than any task id, so that an oversized id reaches the routes and gets their 404
     // problem body instead of the router's bare 414.
     routerOptions: { maxParamLength: 2048 },
   });
-  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  // A bigger frame makes `ws` close the socket with 1009 (message too big).
+  await app.register(websocket, { options: { maxPayload: maxBodyBytes } });
+  registerCrossSiteGuard(app, { allowedOrigins });
   const metrics = createMetrics(ctx);
   registerMetrics(app, metrics);
   registerHealthRoutes(app, ctx);

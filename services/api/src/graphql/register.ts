@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.ts';
 import type { Metrics } from '../metrics.ts';
+import { graphqlTransportErrorHandler } from './transport-errors.ts';
 import { makeGraphqlWsHandler } from './websocket-handler.ts';
 import { createTasklaneYoga, GRAPHQL_PATH, type TasklaneYoga } from './yoga.ts';
 
@@ -36,6 +37,7 @@ export async function registerGraphql(app: FastifyInstance, ctx: AppContext, { m
     // Fastify's bodyLimit in force.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    scope.setErrorHandler(graphqlTransportErrorHandler);
 
     scope.route({
       method: 'GET',

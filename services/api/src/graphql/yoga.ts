@@ -3,8 +3,11 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { AppContext } from '../app-context.ts';
 import type { Metrics } from '../metrics.ts';
 import { createGraphqlContext, type GraphqlContext } from './context.ts';
+import { useArmor } from './armor.ts';
+import { useFormPostGuard } from './csrf.ts';
 import { maskError } from './errors.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './graphiql-default-query.ts';
+import { useDisableIntrospection } from './introspection.ts';
 import { schema } from './schema.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -27,13 +30,16 @@ export interface TasklaneYogaOptions {
 
 /** The GraphQL engine shared by every transport: HTTP, SSE (Yoga's own) and graphql-ws. */
 export function createTasklaneYoga(app: AppContext, { metrics, logger }: TasklaneYogaOptions): TasklaneYoga {
+  const limits = app.config.hardening.graphql;
   return createYoga<ServerContext, GraphqlContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     // `request` is Yoga's Fetch request; its signal aborts when an HTTP or SSE client goes away.
     context: ({ req, request }) => createGraphqlContext(app, metrics, req.headers, request?.signal),
     maskedErrors: { maskError },
-    graphiql: { title: 'Tasklane GraphQL', defaultQuery: GRAPHIQL_DEFAULT_QUERY, subscriptionsProtocol: 'WS' },
+    // GraphiQL without introspection is an editor that cannot complete or check anything.
+    graphiql: limits.introspection ? { title: 'Tasklane GraphQL', defaultQuery: GRAPHIQL_DEFAULT_QUERY, subscriptionsProtocol: 'WS' } : false,
+    plugins: [useFormPostGuard(), ...useArmor(limits), ...(limits.introspection ? [] : [useDisableIntrospection()])],
     landingPage: false,
     logging: {
       debug: (...args) => logger.debug({ yoga: args }, 'graphql'),

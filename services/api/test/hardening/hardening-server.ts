@@ -1,0 +1,63 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig } from '@tasklane/core';
+import { createTestDatabase } from '@tasklane/db/testing';
+import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
+import WebSocket from 'ws';
+import { createAppContext } from '../../src/create-app-context.ts';
+import { buildServer } from '../../src/server.ts';
+
+/** A real API server over a fresh database, configured from `env` like a deployed one. */
+export interface HardeningServer {
+  app: FastifyInstance;
+  /** http://127.0.0.1:<port> */
+  origin: string;
+  /** Posts a GraphQL operation as JSON; answers the status, the body and the content type. */
+  post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; contentType: string | null }>;
+  /** Runs one operation over graphql-ws and collects what it answered (results or errors). */
+  overWs(query: string, variables?: Record<string, unknown>): Promise<{ results: ExecutionResult[]; errors: unknown }>;
+  close(): Promise<void>;
+}
+
+export async function startHardeningServer(env: Record<string, string> = {}): Promise<HardeningServer> {
+  const db = await createTestDatabase();
+  const ctx = await createAppContext(loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', ...env }), db.url);
+  const app = await buildServer(ctx);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const clients: Client[] = [];
+  return {
+    app,
+    origin,
+    async post(body, headers = {}) {
+      const response = await fetch(`${origin}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : undefined, contentType: response.headers.get('content-type') };
+    },
+    overWs(query, variables) {
+      const client = createClient({ url: `${origin.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+      clients.push(client);
+      const results: ExecutionResult[] = [];
+      return new Promise((resolve) => {
+        client.subscribe(
+          { query, ...(variables ? { variables } : {}) },
+          {
+            next: (result) => void results.push(result),
+            error: (errors) => resolve({ results, errors }),
+            complete: () => resolve({ results, errors: undefined }),
+          },
+        );
+      });
+    },
+    async close() {
+      for (const client of clients) await client.dispose();
+      await app.close();
+      await ctx.close();
+      await db.drop();
+    },
+  };
+}
