@@ -16,6 +16,8 @@ export interface RedisRateLimiterOptions extends RateLimiterOptions {
   prefix?: string;
   /** `CLIENT SETNAME`. @default 'tasklane-ratelimit' */
   connectionName?: string;
+  /** A call that takes longer fails (and the API lets the request through). @default 1000 */
+  commandTimeoutMs?: number;
 }
 
 // The clock of the Redis server unless the caller passes one: every process reads the same clock.
@@ -99,6 +101,8 @@ export class RedisRateLimiter implements RateLimiter {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
+      // A Redis that stops answering (a partition, no reset) must not hold submissions up.
+      commandTimeout: options.commandTimeoutMs ?? 1000,
       connectionName: options.connectionName ?? 'tasklane-ratelimit',
       // Reconnect for ever with capped backoff: an outage of Redis must not end the process.
       retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 10), 5000),

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Config } from '@tasklane/core';
 import type { EventBus, TaskFeed, TaskStore } from '@tasklane/db';
+import type { OwnerLimits } from './rate-limit/owner-limits.ts';
 
 /** What every route and resolver of one API process shares. */
 export interface AppContext {
@@ -9,4 +10,6 @@ export interface AppContext {
   store: TaskStore;
   bus: EventBus;
   feed: TaskFeed;
+  /** Per-owner submission and subscription limits, shared by every API process. */
+  limits: OwnerLimits;
 }

@@ -1,17 +1,20 @@
 import type { Config } from '@tasklane/core';
 import { createEventBus, createPool, TaskFeed, TaskStore } from '@tasklane/db';
 import type { AppContext } from './app-context.ts';
+import { OwnerLimits } from './rate-limit/owner-limits.ts';
 
 export interface AppContextOptions {
   /** Told when the event bus loses its connection (it reconnects by itself). */
   onBusError?: (error: Error) => void;
+  /** Told when the rate limiter's store fails (requests are let through meanwhile). */
+  onLimiterError?: (error: Error) => void;
 }
 
 /** Opens the pool and the event bus (LISTEN/NOTIFY or Redis, as `EVENT_BUS` says) of one API process. */
 export async function createAppContext(
   config: Config,
   databaseUrl: string,
-  { onBusError }: AppContextOptions = {},
+  { onBusError, onLimiterError }: AppContextOptions = {},
 ): Promise<AppContext & { close(): Promise<void> }> {
   const pool = createPool({ connectionString: databaseUrl, max: config.databasePoolSize, applicationName: 'tasklane-api' });
   const { bus, publish } = createEventBus({
@@ -23,14 +26,17 @@ export async function createAppContext(
   const store = new TaskStore(pool, { onChanges: publish, maxInputBytes: config.hardening.maxInputBytes });
   await bus.start();
   const feed = new TaskFeed(store, bus);
+  const limits = await OwnerLimits.open(config.rateLimits, pool, config.redisUrl, onLimiterError ? { onError: onLimiterError } : {});
   return {
     config,
     pool,
     store,
     bus,
     feed,
+    limits,
     async close() {
       feed.close();
+      await limits.close();
       await bus.close();
       await pool.end();
     },

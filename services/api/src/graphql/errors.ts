@@ -2,6 +2,7 @@ import { GraphQLError } from './graphql-js.ts';
 import { maskError as yogaMaskError, type MaskError } from 'graphql-yoga';
 import { TasklaneError, ValidationError, type ErrorCode } from '@tasklane/core';
 import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from '../database-unavailable.ts';
+import { rateLimitExtensions } from '../rate-limit/graphql-rate-limit.ts';
 
 /**
  * The codes a client may see and act on. Everything else (a lost lease, an invalid transition, a
@@ -20,7 +21,7 @@ const PUBLIC_CODES: ReadonlySet<ErrorCode> = new Set([
 /** The GraphQL form of a client-facing `TasklaneError`, or undefined for anything else. */
 export function publicError(error: unknown, located?: GraphQLError): GraphQLError | undefined {
   if (!(error instanceof TasklaneError) || !PUBLIC_CODES.has(error.code)) return undefined;
-  const extensions: Record<string, unknown> = { code: error.code };
+  const extensions: Record<string, unknown> = { code: error.code, ...rateLimitExtensions(error) };
   if (error instanceof ValidationError) extensions['field'] = error.field;
   return new GraphQLError(error.message, {
     nodes: located?.nodes,
