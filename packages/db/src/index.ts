@@ -14,6 +14,7 @@ export { encodeCursor, decodeCursor } from './cursor.ts';
 export * from './change-publisher.ts';
 export * from './redis-event-bus.ts';
 export * from './create-event-bus.ts';
+export * from './api-key-store.ts';
 export * from './rate-limit.ts';
 export * from './rate-limit-postgres.ts';
 export * from './rate-limit-redis.ts';

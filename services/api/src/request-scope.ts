@@ -1,11 +1,51 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import type { Scope } from '@tasklane/db';
+import type pg from 'pg';
+import { DEFAULT_OWNER } from '@tasklane/core';
+import { ApiKeyStore, type Scope } from '@tasklane/db';
+import type { AppContext } from './app-context.ts';
+import { KeyVerifier } from './auth/key-verifier.ts';
+import { UnauthenticatedError } from './auth/unauthenticated-error.ts';
+
+/** Who is calling, resolved once per request (or per WebSocket connection) on every transport. */
+export interface Caller {
+  /** The key's owner, or DEFAULT_OWNER (core) when auth is off. Rate limits count per owner. */
+  owner: string;
+  admin: boolean;
+  /** What to pass to every TaskStore/TaskFeed call: {} for an admin or auth off, { owner } otherwise. */
+  scope: Scope;
+}
+
+/** Every request when `AUTH=off`: the default owner, seeing every task. */
+export const AUTH_OFF_CALLER: Caller = Object.freeze({ owner: DEFAULT_OWNER, admin: true, scope: Object.freeze({}) });
+
+// One verifier (and so one key cache) per database pool, without widening AppContext for it.
+const verifiers = new WeakMap<pg.Pool, KeyVerifier>();
+
+function verifierFor(ctx: AppContext): KeyVerifier {
+  let verifier = verifiers.get(ctx.pool);
+  if (!verifier) {
+    verifier = new KeyVerifier(new ApiKeyStore(ctx.pool));
+    verifiers.set(ctx.pool, verifier);
+  }
+  return verifier;
+}
+
+/** The key in `Bearer <key>`; undefined when there is no header at all. Throws for any other scheme. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  if (authorization === undefined || authorization.trim() === '') return undefined;
+  const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(authorization);
+  if (!match) throw UnauthenticatedError.rejected();
+  return match[1];
+}
 
 /**
- * Which tasks a request may see. With auth off every request is the default owner and sees all
- * tasks; the security work resolves `Authorization: Bearer …` keys to owners here, in one place,
- * so every transport scopes the same way.
+ * Resolves an `Authorization` header to its caller. Throws `UnauthenticatedError` (code
+ * UNAUTHENTICATED) for a missing, malformed, unknown or revoked key when `AUTH=on`; with auth off
+ * every request is {@link AUTH_OFF_CALLER} and the database is not asked.
  */
-export function requestScope(_headers: IncomingHttpHeaders): Scope & { ownerForNewTasks?: string } {
-  return {};
+export async function authenticate(ctx: AppContext, authorization: string | undefined): Promise<Caller> {
+  if (ctx.config.auth === 'off') return AUTH_OFF_CALLER;
+  const token = bearerToken(authorization);
+  if (token === undefined) throw UnauthenticatedError.missing();
+  const key = await verifierFor(ctx).verify(token);
+  return { owner: key.owner, admin: key.admin, scope: key.admin ? {} : { owner: key.owner } };
 }

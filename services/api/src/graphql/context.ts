@@ -1,15 +1,15 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { Scope } from '@tasklane/db';
 import type { AppContext } from '../app-context.ts';
 import type { Metrics } from '../metrics.ts';
-import { requestScope } from '../request-scope.ts';
+import type { Caller } from '../request-scope.ts';
 
-export type RequestScope = ReturnType<typeof requestScope>;
-
-/** What every resolver receives: the process's shared services and the caller's scope. */
+/** What every resolver receives: the process's shared services and who is calling. */
 export interface GraphqlContext {
   app: AppContext;
-  /** Restricts every store call to the caller's tasks; new tasks go to `ownerForNewTasks`. */
-  scope: RequestScope;
+  /** Who is calling; new tasks belong to `caller.owner`, rate limits count per owner. */
+  caller: Caller;
+  /** `caller.scope`: restricts every store and feed call to the caller's tasks. */
+  scope: Scope;
   metrics: Metrics | undefined;
   /** Aborts when the client goes away (SSE and HTTP); graphql-ws ends subscriptions by `return()`. */
   signal: AbortSignal | undefined;
@@ -17,14 +17,14 @@ export interface GraphqlContext {
 
 /**
  * Builds a fresh context per operation (Pothos caches loaded nodes on the context object, so it
- * must never be shared between requests). HTTP and SSE pass the Fastify request; graphql-ws
- * passes the upgrade request, so auth reads the same headers on every transport.
+ * must never be shared between requests). The caller is authenticated by the transport: per
+ * request over HTTP and SSE, once per connection over graphql-ws.
  */
 export function createGraphqlContext(
   app: AppContext,
   metrics: Metrics | undefined,
-  headers: IncomingHttpHeaders,
+  caller: Caller,
   signal?: AbortSignal,
 ): GraphqlContext {
-  return { app, scope: requestScope(headers), metrics, signal };
+  return { app, caller, scope: caller.scope, metrics, signal };
 }

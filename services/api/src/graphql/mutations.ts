@@ -49,7 +49,7 @@ builder.mutationFields((t) => ({
           runAt: input.runAt ?? undefined,
           idempotencyKey: input.idempotencyKey,
         },
-        { owner: ctx.scope.ownerForNewTasks ?? ctx.scope.owner },
+        { owner: ctx.caller.owner },
       );
       return task;
     },

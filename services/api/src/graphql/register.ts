@@ -27,7 +27,7 @@ async function handleHttp(yoga: TasklaneYoga, req: FastifyRequest, reply: Fastif
  */
 export async function registerGraphql(app: FastifyInstance, ctx: AppContext, { metrics }: RegisterGraphqlOptions = {}): Promise<void> {
   const yoga = createTasklaneYoga(ctx, { metrics, logger: app.log });
-  const wsHandler = makeGraphqlWsHandler(yoga);
+  const wsHandler = makeGraphqlWsHandler(yoga, ctx);
 
   // Encapsulated, so the body handling below applies to `/graphql` only, not to REST.
   await app.register(async (scope) => {

@@ -1,5 +1,8 @@
 import type { ExecutionArgs, ExecutionResult, GraphQLError } from 'graphql';
 import { makeHandler } from 'graphql-ws/use/@fastify/websocket';
+import type { AppContext } from '../app-context.ts';
+import { authenticateConnection } from '../auth/graphql-auth.ts';
+import type { Caller } from '../request-scope.ts';
 import type { TasklaneYoga } from './yoga.ts';
 
 type Run = (args: ExecutionArgs) => Promise<ExecutionResult | AsyncIterable<ExecutionResult>> | ExecutionResult | AsyncIterable<ExecutionResult>;
@@ -16,8 +19,9 @@ interface EnvelopedRoot {
  * (auth, limits) behave exactly as over HTTP. The executors travel in `rootValue` because
  * graphql-ws calls `execute`/`subscribe` with the execution args alone.
  */
-export function makeGraphqlWsHandler(yoga: TasklaneYoga) {
-  return makeHandler({
+export function makeGraphqlWsHandler(yoga: TasklaneYoga, app: AppContext) {
+  return makeHandler<Record<string, unknown>, { caller: Caller }>({
+    onConnect: (ctx) => authenticateConnection(app, ctx),
     execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
     subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
     onSubscribe: async (ctx, _id, payload) => {
@@ -25,6 +29,7 @@ export function makeGraphqlWsHandler(yoga: TasklaneYoga) {
         ...ctx,
         req: ctx.extra.request,
         socket: ctx.extra.socket,
+        caller: ctx.extra.caller,
         params: payload,
       });
       let document;

@@ -1,7 +1,9 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { AppContext } from '../app-context.ts';
+import { httpGraphqlCaller } from '../auth/graphql-auth.ts';
 import type { Metrics } from '../metrics.ts';
+import type { Caller } from '../request-scope.ts';
 import { createGraphqlContext, type GraphqlContext } from './context.ts';
 import { useArmor } from './armor.ts';
 import { useFormPostGuard } from './csrf.ts';
@@ -16,6 +18,8 @@ export const GRAPHQL_PATH = '/graphql';
 export interface ServerContext {
   req: FastifyRequest;
   reply?: FastifyReply;
+  /** Set by graphql-ws, which authenticates once per connection in `connection_init`. */
+  caller?: Caller | undefined;
 }
 
 export type TasklaneYoga = YogaServerInstance<ServerContext, GraphqlContext>;
@@ -35,7 +39,9 @@ export function createTasklaneYoga(app: AppContext, { metrics, logger }: Tasklan
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     // `request` is Yoga's Fetch request; its signal aborts when an HTTP or SSE client goes away.
-    context: ({ req, request }) => createGraphqlContext(app, metrics, req.headers, request?.signal),
+    // HTTP and SSE authenticate each request here: an unauthenticated one gets 401 before it runs.
+    context: async ({ req, request, caller }) =>
+      createGraphqlContext(app, metrics, caller ?? (await httpGraphqlCaller(app, req.headers)), request?.signal),
     maskedErrors: { maskError },
     // GraphiQL without introspection is an editor that cannot complete or check anything.
     graphiql: limits.introspection ? { title: 'Tasklane GraphQL', defaultQuery: GRAPHIQL_DEFAULT_QUERY, subscriptionsProtocol: 'WS' } : false,

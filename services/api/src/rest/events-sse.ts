@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { isTaskId, isTerminal } from '@tasklane/core';
 import type { AppContext } from '../app-context.ts';
-import { requestScope } from '../request-scope.ts';
 import { HttpProblem } from './problem.ts';
 import { taskBodyJson } from './task-body.ts';
 
@@ -27,7 +26,7 @@ export function registerTaskEvents(api: FastifyInstance, ctx: AppContext, { keep
   api.get<{ Params: { task_id: string } }>('/v1/tasks/:task_id/events', async (request, reply) => {
     const id = request.params.task_id;
     if (!isTaskId(id)) throw HttpProblem.taskNotFound(id);
-    const scope = requestScope(request.headers);
+    const { scope } = request.caller;
     // Read first, so an unknown id is a plain 404 problem rather than a stream that ends at once.
     const current = await ctx.store.get(id, scope);
     if (!current) throw HttpProblem.taskNotFound(id);

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { TASK_STATUSES, ValidationError, isTaskStatus, isValidKind, type TaskStatus } from '@tasklane/core';
 import { MAX_LIST_LIMIT, type ListFilter } from '@tasklane/db';
 import type { AppContext } from '../app-context.ts';
-import { requestScope } from '../request-scope.ts';
 import { HttpProblem } from './problem.ts';
 import { JSON_CONTENT_TYPE } from './send-task.ts';
 import { taskListItem } from './task-body.ts';
@@ -91,7 +90,7 @@ export function registerListRoute(api: FastifyInstance, ctx: AppContext): void {
     const filter = parseListQuery(request.query);
     let page;
     try {
-      page = await ctx.store.list({ ...filter, ...requestScope(request.headers) });
+      page = await ctx.store.list({ ...filter, ...request.caller.scope });
     } catch (error) {
       // The store decodes the cursor; its complaint names `cursor` already.
       if (error instanceof ValidationError) throw HttpProblem.invalid(error.field, error.rule);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app-context.ts';
+import { authHook, decorateCaller } from '../auth/rest-auth.ts';
 import { renderDocsPage } from './docs-page.ts';
 import { registerTaskEvents } from './events-sse.ts';
 import { registerListRoute } from './list-route.ts';
@@ -12,6 +13,7 @@ import { registerTaskSocket } from './task-socket.ts';
 
 /** Mounts the REST compatibility layer on `/api/v1` and the seed's `/ws/tasks/{id}` socket. */
 export async function registerRest(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  decorateCaller(app);
   // One encapsulated scope for `/api`: its error and not-found handlers answer problem+json
   // without changing what the rest of the server (GraphQL, health) does.
   await app.register(
@@ -19,6 +21,8 @@ export async function registerRest(app: FastifyInstance, ctx: AppContext): Promi
       api.setErrorHandler(restErrorHandler);
       // Fastify parses text/plain by default; here a body is JSON or refused with 415.
       api.removeContentTypeParser('text/plain');
+      // Before routing to a handler, so no route can forget it; the docs pages stay public.
+      api.addHook('onRequest', authHook(ctx));
       api.setNotFoundHandler((request, reply) => {
         const path = request.url.split('?')[0] ?? request.url;
         sendProblem(reply, problem('not-found', `No route ${request.method} ${path.slice(0, 200)}`, { code: 'NOT_FOUND' }));

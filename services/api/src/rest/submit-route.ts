@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ValidationError, type JsonValue, type NewTask } from '@tasklane/core';
 import type { AppContext } from '../app-context.ts';
-import { requestScope } from '../request-scope.ts';
 import { HttpProblem } from './problem.ts';
 import { sendTask } from './send-task.ts';
 
@@ -67,10 +66,9 @@ export function registerSubmitRoute(api: FastifyInstance, ctx: AppContext): void
   api.post('/v1/tasks', async (request, reply) => {
     const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
     const submission = toNewTask(request.body, idempotencyKey);
-    const scope = requestScope(request.headers);
     let result;
     try {
-      result = await ctx.store.submit(submission, { owner: scope.ownerForNewTasks ?? scope.owner });
+      result = await ctx.store.submit(submission, { owner: request.caller.owner });
     } catch (error) {
       if (error instanceof ValidationError) throw HttpProblem.invalid(REST_FIELD_NAMES[error.field] ?? error.field, error.rule);
       throw error;

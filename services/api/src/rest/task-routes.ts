@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import { TaskNotCancellableError, TaskNotFoundError, isTaskId, isTerminal, type Task } from '@tasklane/core';
 import type { Scope } from '@tasklane/db';
 import type { AppContext } from '../app-context.ts';
-import { requestScope } from '../request-scope.ts';
 import { parseWait, versionFromIfNoneMatch } from './polling.ts';
 import { HttpProblem, problem, sendProblem } from './problem.ts';
 import { JSON_CONTENT_TYPE, sendTask } from './send-task.ts';
@@ -46,7 +45,7 @@ export function registerTaskRoutes(api: FastifyInstance, ctx: AppContext): void 
     const id = request.params.task_id;
     const wait = parseWait(request.query.wait);
     if (!isTaskId(id)) throw HttpProblem.taskNotFound(id);
-    const scope = requestScope(request.headers);
+    const { scope } = request.caller;
     let task = await ctx.store.get(id, scope);
     if (!task) throw HttpProblem.taskNotFound(id);
     const ifNoneMatch = request.headers['if-none-match'];
@@ -71,7 +70,7 @@ export function registerTaskRoutes(api: FastifyInstance, ctx: AppContext): void 
     if (!isTaskId(id)) return notFound();
     try {
       // Already cancelled answers 200 with the same body again: DELETE is idempotent.
-      await ctx.store.cancel(id, requestScope(request.headers));
+      await ctx.store.cancel(id, request.caller.scope);
     } catch (error) {
       if (error instanceof TaskNotFoundError) return notFound();
       if (error instanceof TaskNotCancellableError) {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { TaskNotFoundError, isTaskId } from '@tasklane/core';
 import type { AppContext } from '../app-context.ts';
-import { requestScope } from '../request-scope.ts';
+import { authenticateSocket } from '../auth/socket-auth.ts';
 import { taskBodyJson } from './task-body.ts';
 
 /** Close codes of the task socket: 1000 after the final state, 4xxx (application range) for errors. */
@@ -18,20 +18,25 @@ export const TaskSocketClose = {
 
 /**
  * The seed's planned `ws://host:8000/ws/tasks/{task_id}`: the GET body on connect and on every
- * change, then a normal close (1000) after a terminal state. Messages from the client are ignored.
+ * change, then a normal close (1000) after a terminal state. With `AUTH=on` the key comes in the
+ * `Authorization` header or the first message (see `authenticateSocket`); other messages are ignored.
  */
 export function registerTaskSocket(app: FastifyInstance, ctx: AppContext): void {
   app.get<{ Params: { task_id: string } }>('/ws/tasks/:task_id', { websocket: true }, (socket, request) => {
     const id = request.params.task_id;
-    if (!isTaskId(id)) {
-      socket.close(TaskSocketClose.NotFound, `Task ${id.slice(0, 60)} not found`);
-      return;
-    }
     const controller = new AbortController();
     socket.once('close', () => controller.abort());
     void (async () => {
       try {
-        for await (const task of ctx.feed.follow(id, { ...requestScope(request.headers), signal: controller.signal })) {
+        const caller = await authenticateSocket(ctx, socket, request);
+        if (!caller) return;
+        request.caller = caller;
+        // After authenticating, so that a caller without a key learns nothing, not even this.
+        if (!isTaskId(id)) {
+          if (socket.readyState === socket.OPEN) socket.close(TaskSocketClose.NotFound, `Task ${id.slice(0, 60)} not found`);
+          return;
+        }
+        for await (const task of ctx.feed.follow(id, { ...caller.scope, signal: controller.signal })) {
           if (socket.readyState !== socket.OPEN) return;
           socket.send(taskBodyJson(task));
         }

@@ -1,0 +1,37 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../app-context.ts';
+import { authenticate, type Caller } from '../request-scope.ts';
+import { bearerChallenge, UnauthenticatedError } from './unauthenticated-error.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is calling; set by the `/api` scope's auth hook, and by the task socket once it knows. */
+    caller: Caller;
+  }
+}
+
+/** Routes of the `/api` scope that answer without a key: the API's own documentation. */
+const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/api/v1/openapi.json', '/api/docs']);
+
+/** Lets requests carry `request.caller`; call once on the root instance, before any auth hook. */
+export function decorateCaller(app: FastifyInstance): void {
+  // null, not an object: Fastify forbids reference-typed decorator defaults (they would be shared).
+  if (!app.hasRequestDecorator('caller')) app.decorateRequest('caller', null as unknown as Caller);
+}
+
+/**
+ * An `onRequest` hook that authenticates every request of the scope it is added to, before the
+ * body is read. A request without a usable key gets 401 with a `WWW-Authenticate: Bearer`
+ * challenge, through the scope's error handler.
+ */
+export function authHook(ctx: AppContext) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (request.routeOptions.url !== undefined && PUBLIC_ROUTES.has(request.routeOptions.url)) return;
+    try {
+      request.caller = await authenticate(ctx, request.headers.authorization);
+    } catch (error) {
+      if (error instanceof UnauthenticatedError) reply.header('www-authenticate', bearerChallenge(error));
+      throw error;
+    }
+  };
+}
