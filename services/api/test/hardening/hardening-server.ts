@@ -4,12 +4,14 @@ import { loadConfig } from '@tasklane/core';
 import { createTestDatabase } from '@tasklane/db/testing';
 import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
+import type { AppContext } from '../../src/app-context.ts';
 import { createAppContext } from '../../src/create-app-context.ts';
 import { buildServer } from '../../src/server.ts';
 
 /** A real API server over a fresh database, configured from `env` like a deployed one. */
 export interface HardeningServer {
   app: FastifyInstance;
+  ctx: AppContext;
   /** http://127.0.0.1:<port> */
   origin: string;
   /** Posts a GraphQL operation as JSON; answers the status, the body and the content type. */
@@ -28,6 +30,7 @@ export async function startHardeningServer(env: Record<string, string> = {}): Pr
   const clients: Client[] = [];
   return {
     app,
+    ctx,
     origin,
     async post(body, headers = {}) {
       const response = await fetch(`${origin}/graphql`, {
