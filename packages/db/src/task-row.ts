@@ -53,3 +53,50 @@ export function toTask(row: TaskRow): Task {
     finishedAt: row.finished_at,
   };
 }
+
+/** A row of `tasklane.claim_batch`: what a worker needs of a task it just claimed. */
+export interface ClaimedRow {
+  id: string;
+  kind: string;
+  service: string | null;
+  owner: string;
+  input: JsonValue;
+  error: TaskErrorInfo | null;
+  priority: number;
+  attempts: number;
+  max_attempts: number;
+  idempotency_key: string | null;
+  version: number | string;
+  run_at_ms: number;
+  created_at_ms: number;
+  now_ms: number;
+}
+
+/** The task as the claim left it; the fields the claim itself set are filled in here, not read back. */
+export function claimedTask(row: ClaimedRow, workerId: string): Task {
+  const now = new Date(row.now_ms);
+  return {
+    id: row.id,
+    kind: row.kind,
+    service: row.service,
+    owner: row.owner,
+    status: 'processing',
+    progress: 0,
+    message: 'Task processing started',
+    input: row.input,
+    result: null,
+    error: row.error,
+    priority: row.priority,
+    runAt: new Date(row.run_at_ms),
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    leaseOwner: workerId,
+    idempotencyKey: row.idempotency_key,
+    version: Number(row.version),
+    createdAt: new Date(row.created_at_ms),
+    updatedAt: now,
+    startedAt: new Date(row.now_ms),
+    completedAt: null,
+    finishedAt: null,
+  };
+}

@@ -1,10 +1,12 @@
 import type pg from 'pg';
 import type { ConcurrencyCaps, JsonValue, Task, TaskErrorInfo, TaskStatus } from '@tasklane/core';
 import { retryRunAtSql } from './retry-delay.ts';
-import { toTask, type TaskRow } from './task-row.ts';
+import { claimedTask, type ClaimedRow } from './task-row.ts';
 import { announce, type ChangeListener, type ChangePublishing } from './change-publisher.ts';
 
 type ChangedRow = { id: string; version: number; status: TaskStatus };
+
+const CLAIM = 'select * from tasklane.claim_batch($1, $2, $3::text[], $4, $5::jsonb, $6, $7)';
 
 /** Identifies one attempt of one task held by one worker: the fencing token for every write. */
 export interface Held {
@@ -54,13 +56,19 @@ export class WorkerStore {
   /** Claims up to `max` runnable tasks of the given kinds, within the cluster-wide caps. */
   async claim(max: number, kinds: readonly string[], caps: ConcurrencyCaps): Promise<Task[]> {
     if (max <= 0 || kinds.length === 0) return [];
-    const { rows } = await this.pool.query<TaskRow>({
-      name: 'tasklane_claim',
-      text: 'select * from tasklane.claim($1, $2, $3::text[], $4, $5::jsonb, $6)',
-      values: [this.workerId, max, kinds, caps.total, JSON.stringify(caps.perKind), this.leaseSeconds],
-    });
-    announce(this.onChanges, rows);
-    return rows.map(toTask);
+    const values = [this.workerId, max, kinds, caps.total, JSON.stringify(caps.perKind), this.leaseSeconds, true];
+    let rows: ClaimedRow[];
+    try {
+      rows = (await this.pool.query<ClaimedRow>({ name: 'tasklane_claim', text: CLAIM, values })).rows;
+    } catch (error) {
+      // A claim without the cap lock found the caps close after all: claim again, taking turns.
+      if ((error as { code?: string }).code !== 'TL001') throw error;
+      values[6] = false;
+      rows = (await this.pool.query<ClaimedRow>({ name: 'tasklane_claim', text: CLAIM, values })).rows;
+    }
+    const tasks = rows.map((row) => claimedTask(row, this.workerId));
+    announce(this.onChanges, tasks);
+    return tasks;
   }
 
   /**
