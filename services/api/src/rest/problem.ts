@@ -122,6 +122,9 @@ export function problemFromError(error: unknown): ProblemBody {
 /** Fastify error handler for the `/api` scope: every error leaves as problem+json. */
 export function restErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const body = problemFromError(error);
+  if (body.status === 413 && request.routeOptions.bodyLimit !== undefined) {
+    body.detail = `body: is larger than the ${request.routeOptions.bodyLimit} bytes the server accepts (MAX_BODY_BYTES)`;
+  }
   if (body.status >= 500) request.log.error({ err: error }, 'REST request failed');
   if (body.status === 503) reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
   return sendProblem(reply, body);
