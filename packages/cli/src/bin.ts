@@ -25,7 +25,7 @@ Work with tasks (on --url, TASKLANE_URL, or http://localhost:8000):
   list                  Table of tasks, newest first (--status, --kind, --limit)
   watch <id>            Live progress until the task ends (--timeout s)
   cancel <id>           Cancel a pending or processing task
-  keys                  Manage API keys (not yet available)
+  keys                  Manage API keys: create --owner <name> [--admin], list, revoke <id>
   help                  Show this text; \`tasklane <command> --help\` shows a command's options
 
 Every task command takes --json for scripts. watch and submit --wait exit with

@@ -260,13 +260,7 @@ describe('cancel', () => {
   });
 });
 
-describe('keys and usage', () => {
-  it('says keys are not yet available, exit 4', async () => {
-    const { code, stderr } = await run(['keys', 'create'], env);
-    expect(code).toBe(4);
-    expect(reason(stderr)).toContain('keys: not yet available');
-  });
-
+describe('usage', () => {
   it('exits 4 on an address that is not an http URL', async () => {
     const { code, stderr } = await run(['list'], { TASKLANE_URL: 'localhost:8000' });
     expect(code).toBe(4);

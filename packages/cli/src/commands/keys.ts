@@ -1,6 +1,127 @@
-import { UsageError } from '../exit-codes.ts';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '@tasklane/core';
+import { ApiKeyStore, createPool, resolveDatabase, type ApiKeyInfo } from '@tasklane/db';
 
-/** API keys arrive with authentication; until then the command exists only to say so. */
-export async function runKeys(_args: string[]): Promise<number> {
-  throw new UsageError('keys: not yet available: API keys come with authentication in a later release');
+const USAGE = `Usage: tasklane keys <create|list|revoke> [options]
+
+  create --owner <name> [--admin] [--name <label>]
+                  Create a key and print it once. Without --admin the key sees only its owner's
+                  tasks; an admin key sees every owner's.
+  list [--json]   Every key: id, owner, admin, name, created, last used, revoked (never secrets)
+  revoke <id>     Revoke a key; API servers refuse it within a few seconds
+
+Works on DATABASE_URL, or the embedded database when it is not set (as \`tasklane migrate\`).`;
+
+/** `keys` exits 2 on bad usage, as `tasklane migrate` does on a bad setting. */
+const EXIT_USAGE = 2;
+
+/** Owners are labels stored with tasks: short and printable, so logs and lists stay readable. */
+const OWNER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$/;
+const KEY_ID_PATTERN = /^[0-9a-f]{16}$/;
+
+class KeysUsageError extends Error {}
+
+function parse(args: string[], options: Parameters<typeof parseArgs>[0]['options']) {
+  try {
+    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h', default: false } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new KeysUsageError((error as Error).message.split('\n')[0]!);
+  }
+}
+
+function time(date: Date | null): string {
+  return date ? date.toISOString().replace(/\.\d{3}Z$/, 'Z') : '-';
+}
+
+function table(keys: ApiKeyInfo[]): string {
+  const header = ['ID', 'OWNER', 'ADMIN', 'NAME', 'CREATED', 'LAST USED', 'REVOKED'];
+  const rows = keys.map((k) => [k.id, k.owner, k.admin ? 'yes' : 'no', k.name ?? '-', time(k.createdAt), time(k.lastUsedAt), time(k.revokedAt)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+function jsonKey(k: ApiKeyInfo) {
+  return { id: k.id, owner: k.owner, admin: k.admin, name: k.name, created_at: time(k.createdAt), last_used_at: k.lastUsedAt && time(k.lastUsedAt), revoked_at: k.revokedAt && time(k.revokedAt) };
+}
+
+/** Opens the database as `tasklane migrate` does, runs `work`, and closes everything. */
+async function withStore<T>(work: (store: ApiKeyStore) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const database = await resolveDatabase(config);
+  const pool = createPool({ connectionString: database.url, max: 1, applicationName: 'tasklane-cli' });
+  try {
+    return await work(new ApiKeyStore(pool));
+  } catch (error) {
+    // undefined_table: the schema predates API keys.
+    if ((error as { code?: string }).code === '42P01') throw new Error('the database has no API key table yet: run `tasklane migrate` first');
+    throw error;
+  } finally {
+    await pool.end();
+    await database.embedded?.stop();
+  }
+}
+
+async function create(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { owner: { type: 'string' }, admin: { type: 'boolean', default: false }, name: { type: 'string' } });
+  if (values['help']) return help();
+  if (positionals.length > 0) throw new KeysUsageError(`unexpected argument "${positionals[0]}"`);
+  const owner = values['owner'];
+  if (typeof owner !== 'string') throw new KeysUsageError('create needs --owner <name>: the owner whose tasks the key may see');
+  if (!OWNER_PATTERN.test(owner)) {
+    throw new KeysUsageError(`--owner must be 1 to 128 letters, digits or . _ @ : - (starting with a letter or digit), got "${owner}"`);
+  }
+  const name = values['name'];
+  if (typeof name === 'string' && (name.trim() === '' || name.length > 200)) throw new KeysUsageError('--name must be 1 to 200 characters');
+  const admin = values['admin'] === true;
+  const { key, info } = await withStore((store) => store.create({ owner, admin, name: typeof name === 'string' ? name : undefined }));
+  console.log(key);
+  console.error(`Created ${admin ? 'admin ' : ''}key ${info.id} for owner "${owner}". This is the only time the key is shown: store it now.`);
+  return 0;
+}
+
+async function list(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { json: { type: 'boolean', default: false } });
+  if (values['help']) return help();
+  if (positionals.length > 0) throw new KeysUsageError(`unexpected argument "${positionals[0]}"`);
+  const keys = await withStore((store) => store.list());
+  if (values['json']) console.log(JSON.stringify(keys.map(jsonKey), null, 2));
+  else console.log(keys.length ? table(keys) : 'No API keys yet: create one with `tasklane keys create --owner <name>`');
+  return 0;
+}
+
+async function revoke(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {});
+  if (values['help']) return help();
+  if (positionals.length !== 1) throw new KeysUsageError('revoke needs exactly one <id> (see `tasklane keys list`)');
+  const id = positionals[0]!;
+  if (!KEY_ID_PATTERN.test(id)) throw new KeysUsageError(`"${id}" is not a key id: ids are the 16 hex characters after "tl_" (see \`tasklane keys list\`)`);
+  const info = await withStore((store) => store.revoke(id));
+  if (!info) {
+    console.error(`tasklane keys: no key with id ${id}`);
+    return 1;
+  }
+  console.log(`Revoked key ${id} (owner "${info.owner}") at ${time(info.revokedAt)}`);
+  return 0;
+}
+
+function help(): number {
+  console.log(USAGE);
+  return 0;
+}
+
+const SUBCOMMANDS: Record<string, (args: string[]) => Promise<number>> = { create, list, revoke };
+
+/** `tasklane keys create|list|revoke`: manages API keys directly in the database. */
+export async function runKeys(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') return help();
+  const run = SUBCOMMANDS[sub];
+  try {
+    if (!run) throw new KeysUsageError(`unknown subcommand "${sub}"`);
+    return await run(rest);
+  } catch (error) {
+    if (!(error instanceof KeysUsageError)) throw error;
+    console.error(`tasklane keys: ${error.message}\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
 }
