@@ -39,6 +39,8 @@ builder.mutationFields((t) => ({
     description: 'Queues a task and returns it at once, PENDING. Follow it with `taskUpdated(id)`.',
     args: { input: t.arg({ type: SubmitTaskInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
+      // Before the write, so a refused submission stores nothing (RATE_LIMITED with retryAfter).
+      await ctx.app.limits.chargeSubmissions(ctx.caller.owner, 1);
       const { task } = await ctx.app.store.submit(
         {
           kind: input.kind,

@@ -12,11 +12,25 @@ const TaskFilterInput = builder.inputType('TaskFilter', {
   }),
 });
 
-/** Opens a stream that counts itself in the open-subscriptions gauge while it lives. */
-function openStream<T>(ctx: GraphqlContext, field: string, open: (signal: AbortSignal) => AsyncIterator<T>): SubscriptionStream<T> {
+/**
+ * Opens a stream that holds one of its owner's open-subscription slots (or fails with
+ * RATE_LIMITED when they are all taken) and counts itself in the open-subscriptions gauge, both
+ * until it ends, however it ends.
+ */
+async function openStream<T>(ctx: GraphqlContext, field: string, open: (signal: AbortSignal) => AsyncIterator<T>): Promise<SubscriptionStream<T>> {
+  const release = await ctx.app.limits.openSubscription(ctx.caller.owner);
   const gauge = ctx.metrics?.openSubscriptions.labels(field);
   gauge?.inc();
-  return new SubscriptionStream(open, { signal: ctx.signal, onClose: () => gauge?.dec() });
+  const onClose = () => {
+    gauge?.dec();
+    release();
+  };
+  try {
+    return new SubscriptionStream(open, { signal: ctx.signal, onClose });
+  } catch (error) {
+    onClose();
+    throw error;
+  }
 }
 
 builder.subscriptionType({});
@@ -27,8 +41,8 @@ builder.subscriptionFields((t) => ({
     description:
       'The task as it is now, then every change in increasing version order, then completes after COMPLETED, FAILED or CANCELLED. Unknown ids answer NOT_FOUND.',
     args: { id: t.arg.id({ required: true }) },
-    subscribe: (_root, { id }, ctx) =>
-      openStream(ctx, 'taskUpdated', (signal) => ctx.app.feed.follow(String(id), { ...ctx.scope, signal })).ready(),
+    subscribe: async (_root, { id }, ctx) =>
+      (await openStream(ctx, 'taskUpdated', (signal) => ctx.app.feed.follow(String(id), { ...ctx.scope, signal }))).ready(),
     resolve: (task) => task,
   }),
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { isTaskId, isTerminal } from '@tasklane/core';
 import type { AppContext } from '../app-context.ts';
+import { openRestSubscription } from '../rate-limit/rest-rate-limit.ts';
 import { HttpProblem } from './problem.ts';
 import { taskBodyJson } from './task-body.ts';
 
@@ -34,6 +35,8 @@ export function registerTaskEvents(api: FastifyInstance, ctx: AppContext, { keep
     if (afterVersion !== undefined && afterVersion >= current.version && isTerminal(current.status)) {
       return reply.code(204).send();
     }
+    // An open stream holds one of the owner's subscription slots (429 when they are all taken).
+    const release = await openRestSubscription(ctx.limits, reply, request.caller.owner);
 
     reply.hijack();
     const res = reply.raw;
@@ -60,6 +63,7 @@ export function registerTaskEvents(api: FastifyInstance, ctx: AppContext, { keep
       if (!res.destroyed) res.write(`event: error\ndata: ${JSON.stringify({ detail: 'The event stream stopped; reconnect to resume' })}\n\n`);
     } finally {
       clearInterval(keepAlive);
+      release();
       res.off('close', onClose);
       if (!res.destroyed) res.end();
     }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ValidationError, type JsonValue, type NewTask } from '@tasklane/core';
 import type { AppContext } from '../app-context.ts';
+import { chargeRestSubmissions } from '../rate-limit/rest-rate-limit.ts';
 import { HttpProblem } from './problem.ts';
 import { sendTask } from './send-task.ts';
 
@@ -66,6 +67,8 @@ export function registerSubmitRoute(api: FastifyInstance, ctx: AppContext): void
   api.post('/v1/tasks', async (request, reply) => {
     const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
     const submission = toNewTask(request.body, idempotencyKey);
+    // After validation (a malformed request costs nothing), before the write (a refused one stores nothing).
+    await chargeRestSubmissions(ctx.limits, reply, request.caller.owner);
     let result;
     try {
       result = await ctx.store.submit(submission, { owner: request.caller.owner });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { TaskNotFoundError, isTaskId } from '@tasklane/core';
 import type { AppContext } from '../app-context.ts';
 import { authenticateSocket } from '../auth/socket-auth.ts';
+import { RateLimitedError } from '../rate-limit/rate-limited-error.ts';
 import { taskBodyJson } from './task-body.ts';
 
 /** Close codes of the task socket: 1000 after the final state, 4xxx (application range) for errors. */
@@ -14,6 +15,8 @@ export const TaskSocketClose = {
   InternalError: 1011,
   /** No such task, or not the caller's. */
   NotFound: 4404,
+  /** The owner holds as many open subscriptions as allowed (`RATE_LIMIT_SUBSCRIPTIONS`). */
+  RateLimited: 4429,
 } as const;
 
 /**
@@ -27,6 +30,7 @@ export function registerTaskSocket(app: FastifyInstance, ctx: AppContext): void 
     const controller = new AbortController();
     socket.once('close', () => controller.abort());
     void (async () => {
+      let release: (() => void) | undefined;
       try {
         const caller = await authenticateSocket(ctx, socket, request);
         if (!caller) return;
@@ -36,6 +40,7 @@ export function registerTaskSocket(app: FastifyInstance, ctx: AppContext): void 
           if (socket.readyState === socket.OPEN) socket.close(TaskSocketClose.NotFound, `Task ${id.slice(0, 60)} not found`);
           return;
         }
+        release = await ctx.limits.openSubscription(caller.owner);
         for await (const task of ctx.feed.follow(id, { ...caller.scope, signal: controller.signal })) {
           if (socket.readyState !== socket.OPEN) return;
           socket.send(taskBodyJson(task));
@@ -47,10 +52,14 @@ export function registerTaskSocket(app: FastifyInstance, ctx: AppContext): void 
         if (socket.readyState !== socket.OPEN) return;
         if (error instanceof TaskNotFoundError) {
           socket.close(TaskSocketClose.NotFound, `Task ${id} not found`);
+        } else if (error instanceof RateLimitedError) {
+          socket.close(TaskSocketClose.RateLimited, error.message.slice(0, 120));
         } else {
           request.log.warn({ err: error, taskId: id }, 'task socket stopped');
           socket.close(TaskSocketClose.InternalError, 'Task updates stopped; reconnect to resume');
         }
+      } finally {
+        release?.();
       }
     })();
   });
