@@ -19,6 +19,12 @@ function problemResponse(description: string) {
   return { description, content: problemContent };
 }
 
+/** IETF httpapi-ratelimit-headers draft; only when a submission limit is set. */
+const rateLimitHeaders = {
+  'RateLimit-Policy': { description: 'The quota: "submit";q=<submissions>;w=<seconds>', schema: { type: 'string' } },
+  RateLimit: { description: 'What is left: "submit";r=<remaining>;t=<seconds until the window turns>', schema: { type: 'string' } },
+};
+
 const taskHeaders = {
   ETag: { $ref: '#/components/headers/ETag' },
   'Cache-Control': { $ref: '#/components/headers/CacheControl' },
@@ -63,6 +69,7 @@ export const openApiDocument = {
               ...taskHeaders,
               Location: { description: 'The task\'s URL, /api/v1/tasks/{task_id}', schema: { type: 'string' } },
               'Idempotent-Replayed': { description: 'true when this answers an earlier request with the same key', schema: { type: 'string', enum: ['true'] } },
+              ...rateLimitHeaders,
             },
             content: { 'application/json': { schema: { $ref: '#/components/schemas/Task' } } },
           },
@@ -70,6 +77,10 @@ export const openApiDocument = {
           '413': problemResponse('The body is larger than the server accepts'),
           '415': problemResponse('The body is not application/json'),
           '422': problemResponse('The Idempotency-Key was already used with a different request'),
+          '429': {
+            ...problemResponse("Over the owner's submission quota (code RATE_LIMITED); nothing was stored"),
+            headers: { 'Retry-After': { description: 'Seconds until the quota window turns', schema: { type: 'integer', minimum: 1 } }, ...rateLimitHeaders },
+          },
         },
       },
       get: {
