@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, ConfigError, type Config } from '@tasklane/core';
 import { migrateToLatest } from '@tasklane/db';
+import { authOffWarning } from './auth/auth-off-warning.ts';
 import { createAppContext } from './create-app-context.ts';
 import { buildServer } from './server.ts';
 
@@ -75,6 +76,8 @@ async function main(): Promise<void> {
   // serves many clients; log it instead.
   process.on('unhandledRejection', (reason) => app.log.error({ err: reason }, 'unhandled rejection'));
   await app.listen({ port: config.port, host: config.host });
+  const warning = authOffWarning(config);
+  if (warning) app.log.warn(warning);
 
   let stopping = false;
   const stop = async (signal: string) => {
