@@ -189,7 +189,7 @@ class TasklaneWorker implements Worker {
     this.abortTask(task.id, undefined, 'lease_lost');
     const entry = new RunningTask(task, definition, this.id, (held, update) => this.store.progress(held, update.percent, update.message), this.log);
     this.held.set(task.id, entry);
-    this.emit({ type: 'started', task });
+    if (this.listeners.size > 0) this.emit({ type: 'started', task });
     const done = this.run(entry).finally(() => {
       this.settling.delete(done);
       if (this.held.get(entry.id) === entry) this.held.delete(entry.id);
@@ -217,7 +217,7 @@ class TasklaneWorker implements Worker {
 
   /** Stores the outcome, retrying through database outages; fencing decides whether it counts. */
   private async settle(entry: RunningTask, outcome: Outcome): Promise<void> {
-    const last = entry.progress.close();
+    const last = entry.closeProgress();
     const cause = entry.abortCause;
     if (cause) {
       // Cancelled or taken away: the store would refuse the write anyway. At shutdown, stop()
@@ -242,13 +242,14 @@ class TasklaneWorker implements Worker {
   private async write(entry: RunningTask, outcome: Outcome, lastProgress: number | undefined): Promise<void> {
     const { id, attempt } = entry.held;
     if (outcome.ok) {
-      const result = asJson(outcome.value);
-      if (result === INVALID) {
+      const resultJson = asJson(outcome.value);
+      if (resultJson === INVALID) {
         outcome = { ok: false, error: new TaskError({ type: 'InvalidResult', message: 'The handler returned a value that cannot be stored as JSON' }) };
       } else {
-        const held = await this.batcher.add({ id, attempt, result, service: entry.service });
+        const held = await this.batcher.add({ id, attempt, result: outcome.value as JsonValue, resultJson, service: entry.service });
         if (held) {
-          entry.log.debug('task completed');
+          // The base logger with the task's fields, as entry.log would add them (without making it).
+          this.log.debug('task completed', { taskId: id, kind: entry.task.kind, attempt });
           this.emit({ type: 'completed', taskId: id, attempt });
         } else {
           this.emit({ type: 'dropped', taskId: id, attempt });
@@ -356,11 +357,11 @@ class TasklaneWorker implements Worker {
 
 const INVALID = Symbol('invalid');
 
-/** The handler's return value as JSON (undefined becomes null), or INVALID when it cannot be stored. */
-function asJson(value: unknown): JsonValue | typeof INVALID {
-  if (value === undefined) return null;
+/** The handler's return value as JSON text (undefined becomes null), or INVALID when it cannot be stored. */
+function asJson(value: unknown): string | typeof INVALID {
+  if (value === undefined) return 'null';
   try {
-    return JSON.stringify(value) === undefined ? INVALID : (value as JsonValue);
+    return JSON.stringify(value) ?? INVALID;
   } catch {
     return INVALID;
   }

@@ -7,37 +7,33 @@ import { ProgressCoalescer, type ProgressUpdate } from './progress-coalescer.ts'
 
 export type Phase = 'running' | 'settling' | 'done';
 
-/** One attempt of one task held by this worker, from claim until its outcome is stored. */
+export type ProgressWriter = (held: Held, update: ProgressUpdate) => Promise<boolean>;
+
+/**
+ * One attempt of one task held by this worker, from claim until its outcome is stored. A worker
+ * holds hundreds of these at a time and starts thousands a second, so what a handler may never
+ * use (its abort controller, progress coalescer and logger) is made on first use.
+ */
 export class RunningTask {
   readonly held: Held;
-  readonly controller = new AbortController();
-  readonly progress: ProgressCoalescer;
   readonly ctx: TaskContext;
-  readonly log: Logger;
   phase: Phase = 'running';
   service: string | null;
+  private controller: AbortController | undefined;
+  private abortedWith: TaskAbortedError | undefined;
+  private coalescer: ProgressCoalescer | undefined;
+  private logger: Logger | undefined;
 
   constructor(
     readonly task: Task,
     readonly definition: HandlerDefinition,
-    workerId: string,
-    writeProgress: (held: Held, update: ProgressUpdate) => Promise<boolean>,
-    log: Logger,
+    readonly workerId: string,
+    private readonly writeProgress: ProgressWriter,
+    private readonly baseLog: Logger,
   ) {
     this.held = { id: task.id, attempt: task.attempts };
     this.service = definition.service ?? null;
-    this.log = withFields(log, { taskId: task.id, kind: task.kind, attempt: task.attempts });
-    this.progress = new ProgressCoalescer({ write: (update) => writeProgress(this.held, update), log: this.log });
-    this.ctx = {
-      progress: (percent, message) => this.progress.report(percent, message),
-      signal: this.controller.signal,
-      attempt: task.attempts,
-      workerId,
-      log: this.log,
-      setService: (service: string) => {
-        this.service = service;
-      },
-    };
+    this.ctx = new HandlerContext(this);
   }
 
   get id(): string {
@@ -48,16 +44,69 @@ export class RunningTask {
     return this.held.attempt;
   }
 
+  /** A logger whose lines carry the task id, kind and attempt. */
+  get log(): Logger {
+    return (this.logger ??= withFields(this.baseLog, { taskId: this.task.id, kind: this.task.kind, attempt: this.task.attempts }));
+  }
+
+  /** The handler's signal; aborted already if the task was aborted before the handler asked. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortedWith) this.controller.abort(this.abortedWith);
+    }
+    return this.controller.signal;
+  }
+
   /** Why the handler was stopped, if it was. */
   get abortCause(): AbortCause | undefined {
-    const reason: unknown = this.controller.signal.reason;
-    return this.controller.signal.aborted && reason instanceof TaskAbortedError ? reason.reason : undefined;
+    return this.abortedWith?.reason;
   }
 
   /** Aborts the handler; true when this call did it (it was running and not yet aborted). */
   abort(cause: AbortCause): boolean {
-    if (this.phase !== 'running' || this.controller.signal.aborted) return false;
-    this.controller.abort(new TaskAbortedError(cause, this.id));
+    if (this.phase !== 'running' || this.abortedWith) return false;
+    this.abortedWith = new TaskAbortedError(cause, this.id);
+    this.controller?.abort(this.abortedWith);
     return true;
   }
+
+  reportProgress(percent: number, message?: string): void {
+    this.coalescer ??= new ProgressCoalescer({ write: (update) => this.writeProgress(this.held, update), log: this.log });
+    this.coalescer.report(percent, message);
+  }
+
+  /** Stops progress writes; returns the last progress the handler reported, if any. */
+  closeProgress(): ProgressUpdate | undefined {
+    return this.coalescer?.close();
+  }
+}
+
+/** What the handler sees of its RunningTask. The functions are bound: handlers may destructure them. */
+class HandlerContext implements TaskContext {
+  constructor(private readonly entry: RunningTask) {}
+
+  readonly progress = (percent: number, message?: string): void => {
+    this.entry.reportProgress(percent, message);
+  };
+
+  get signal(): AbortSignal {
+    return this.entry.signal;
+  }
+
+  get attempt(): number {
+    return this.entry.attempt;
+  }
+
+  get workerId(): string {
+    return this.entry.workerId;
+  }
+
+  get log(): Logger {
+    return this.entry.log;
+  }
+
+  readonly setService = (service: string): void => {
+    this.entry.service = service;
+  };
 }
