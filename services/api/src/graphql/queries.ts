@@ -1,6 +1,7 @@
 import { ValidationError } from '@tasklane/core';
 import { encodeCursor, MAX_LIST_LIMIT } from '@tasklane/db';
 import { builder } from './builder.ts';
+import { checkKindFilter } from './kind-filter.ts';
 import { QueueStatsRef } from './queue-stats-type.ts';
 import { TaskRef, TaskStatusEnum } from './task-type.ts';
 
@@ -42,6 +43,7 @@ builder.queryFields((t) => ({
       if (!Number.isInteger(first) || first < 1 || first > MAX_LIST_LIMIT) {
         throw new ValidationError('first', `must be a whole number from 1 to ${MAX_LIST_LIMIT}`);
       }
+      checkKindFilter(args.kind, 'kind');
       const page = await ctx.app.store
         .list({
           ...ctx.scope,

@@ -1,4 +1,5 @@
 import { builder } from './builder.ts';
+import { checkKindFilter } from './kind-filter.ts';
 import type { GraphqlContext } from './context.ts';
 import { SubscriptionStream } from './subscription-stream.ts';
 import { TaskRef, TaskStatusEnum } from './task-type.ts';
@@ -50,10 +51,12 @@ builder.subscriptionFields((t) => ({
     type: TaskRef,
     description: 'Every change to a matching task, for dashboards: list with `tasks` first, then apply these by version.',
     args: { filter: t.arg({ type: TaskFilterInput }) },
-    subscribe: (_root, { filter }, ctx) =>
-      openStream(ctx, 'tasksUpdated', (signal) =>
+    subscribe: (_root, { filter }, ctx) => {
+      checkKindFilter(filter?.kind, 'filter.kind');
+      return openStream(ctx, 'tasksUpdated', (signal) =>
         watchTasks(ctx.app.feed, { owner: ctx.scope.owner, status: filter?.status, kind: filter?.kind }, signal),
-      ),
+      );
+    },
     resolve: (task) => task,
   }),
 }));

@@ -50,7 +50,8 @@ describe('GraphQL over HTTP from browsers', () => {
   });
 
   it('serves its own origin, origins in ALLOWED_ORIGINS, and clients that send no Origin', async () => {
-    for (const headers of [{ origin: server.origin, 'sec-fetch-site': 'same-origin' }, { origin: PARTNER, 'sec-fetch-site': 'cross-site' }, {}]) {
+    const cases: Record<string, string>[] = [{ origin: server.origin, 'sec-fetch-site': 'same-origin' }, { origin: PARTNER, 'sec-fetch-site': 'cross-site' }, {}];
+    for (const headers of cases) {
       const response = await server.post({ query: QUERY }, headers);
       expect(response.status).toBe(200);
       expect(response.body.data.tasks.edges).toEqual([]);

@@ -29,7 +29,7 @@ function pipelineErrors(env: Record<string, string>, document: string): string[]
   const yoga = createTasklaneYoga({ config } as AppContext, { logger });
   const { parse, validate, schema } = yoga.getEnveloped({ req: {} as never });
   try {
-    return validate(schema, parse(document)).map((error) => error.message);
+    return validate(schema, parse(document)).map((error: { message: string }) => error.message);
   } catch (error) {
     return [(error as Error).message];
   }

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '@tasklane/core';
 import { createTestDatabase } from '@tasklane/db/testing';
-import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
+import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { AppContext } from '../../src/app-context.ts';
 import { createAppContext } from '../../src/create-app-context.ts';
@@ -17,7 +17,7 @@ export interface HardeningServer {
   /** Posts a GraphQL operation as JSON; answers the status, the body and the content type. */
   post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; contentType: string | null }>;
   /** Runs one operation over graphql-ws and collects what it answered (results or errors). */
-  overWs(query: string, variables?: Record<string, unknown>): Promise<{ results: ExecutionResult[]; errors: unknown }>;
+  overWs(query: string, variables?: Record<string, unknown>): Promise<{ results: FormattedExecutionResult[]; errors: unknown }>;
   close(): Promise<void>;
 }
 
@@ -44,7 +44,7 @@ export async function startHardeningServer(env: Record<string, string> = {}): Pr
     overWs(query, variables) {
       const client = createClient({ url: `${origin.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
       clients.push(client);
-      const results: ExecutionResult[] = [];
+      const results: FormattedExecutionResult[] = [];
       return new Promise((resolve) => {
         client.subscribe(
           { query, ...(variables ? { variables } : {}) },
