@@ -18,6 +18,16 @@ export interface ValidNewTask {
   idempotencyKey: string | null;
 }
 
+/**
+ * Postgres stores neither U+0000 nor an unpaired UTF-16 surrogate in text or jsonb; without these
+ * checks such a submission fails in the INSERT, as a server error instead of a 400.
+ */
+const UNSTORABLE_RULE = 'the character U+0000 or unpaired UTF-16 surrogates';
+// eslint-disable-next-line no-control-regex -- U+0000 is exactly what must be found
+const UNSTORABLE_CHAR = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** The same in JSON.stringify output, which escapes exactly these as \u0000 and \udXXX (an escaped backslash before them does not count). */
+const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/;
+
 /** The value as JSON text, or undefined when it is not JSON (a function, a cycle, a BigInt). */
 function toJsonText(value: unknown): string | undefined {
   try {
@@ -34,15 +44,18 @@ export function validateNewTask(task: NewTask, maxInputBytes = DEFAULT_MAX_INPUT
   }
   const input = task.input ?? {};
   const inputText = toJsonText(input);
-  if (inputText === undefined) throw new ValidationError('input', 'must be JSON');
+  // A top-level Infinity or NaN (JSON.parse gives Infinity for 1e999) serializes as null.
+  if (inputText === undefined || inputText === 'null') throw new ValidationError('input', 'must be JSON');
   // Byte length only matters near the limit: a string has at most 3 UTF-8 bytes per UTF-16 unit.
   if (inputText.length * 3 > maxInputBytes && Buffer.byteLength(inputText) > maxInputBytes) {
     throw new ValidationError('input', `must be at most ${maxInputBytes} bytes of JSON`);
   }
+  if (UNSTORABLE_ESCAPE.test(inputText)) throw new ValidationError('input', `must not contain ${UNSTORABLE_RULE}`);
   const service = task.service ?? null;
   if (service !== null && (typeof service !== 'string' || service.length === 0 || service.length > MAX_SERVICE_LENGTH)) {
     throw new ValidationError('service', `must be a string of 1-${MAX_SERVICE_LENGTH} characters`);
   }
+  if (service !== null && UNSTORABLE_CHAR.test(service)) throw new ValidationError('service', `must not contain ${UNSTORABLE_RULE}`);
   const priority = task.priority ?? 0;
   if (!Number.isInteger(priority) || Math.abs(priority) > MAX_PRIORITY) {
     throw new ValidationError('priority', `must be a whole number from -${MAX_PRIORITY} to ${MAX_PRIORITY}`);
@@ -59,6 +72,7 @@ export function validateNewTask(task: NewTask, maxInputBytes = DEFAULT_MAX_INPUT
   if (idempotencyKey !== null && (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
     throw new ValidationError('idempotencyKey', `must be a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
   }
+  if (idempotencyKey !== null && UNSTORABLE_CHAR.test(idempotencyKey)) throw new ValidationError('idempotencyKey', `must not contain ${UNSTORABLE_RULE}`);
   return { kind: task.kind, input, service, priority, maxAttempts, runAt, idempotencyKey };
 }
 

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.ts';
 import type { Metrics } from '../metrics.ts';
 import { graphqlTransportErrorHandler } from './transport-errors.ts';
+import { guardClientMessages } from './client-message-guard.ts';
 import { makeGraphqlWsHandler } from './websocket-handler.ts';
 import { createTasklaneYoga, GRAPHQL_PATH, type TasklaneYoga } from './yoga.ts';
 
@@ -27,7 +28,7 @@ async function handleHttp(yoga: TasklaneYoga, req: FastifyRequest, reply: Fastif
  */
 export async function registerGraphql(app: FastifyInstance, ctx: AppContext, { metrics }: RegisterGraphqlOptions = {}): Promise<void> {
   const yoga = createTasklaneYoga(ctx, { metrics, logger: app.log });
-  const wsHandler = makeGraphqlWsHandler(yoga, ctx);
+  const wsHandler = guardClientMessages(makeGraphqlWsHandler(yoga, ctx));
 
   // Encapsulated, so the body handling below applies to `/graphql` only, not to REST.
   await app.register(async (scope) => {

@@ -10,6 +10,7 @@ import { useFormPostGuard } from './csrf.ts';
 import { maskError } from './errors.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './graphiql-default-query.ts';
 import { useDisableIntrospection } from './introspection.ts';
+import { useJsonParamsGuard } from './json-params-guard.ts';
 import { schema } from './schema.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -45,7 +46,7 @@ export function createTasklaneYoga(app: AppContext, { metrics, logger }: Tasklan
     maskedErrors: { maskError },
     // GraphiQL without introspection is an editor that cannot complete or check anything.
     graphiql: limits.introspection ? { title: 'Tasklane GraphQL', defaultQuery: GRAPHIQL_DEFAULT_QUERY, subscriptionsProtocol: 'WS' } : false,
-    plugins: [useFormPostGuard(), ...useArmor(limits), ...(limits.introspection ? [] : [useDisableIntrospection()])],
+    plugins: [useFormPostGuard(), useJsonParamsGuard(), ...useArmor(limits), ...(limits.introspection ? [] : [useDisableIntrospection()])],
     landingPage: false,
     logging: {
       debug: (...args) => logger.debug({ yoga: args }, 'graphql'),
