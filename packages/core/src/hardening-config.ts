@@ -7,7 +7,11 @@ type Env = Record<string, string | undefined>;
 export interface GraphqlLimits {
   /** Deepest field nesting. @default 10 */
   maxDepth: number;
-  /** Armor's cost estimate (objects and scalars, weighted by depth). @default 5000 */
+  /**
+   * Armor's cost estimate: objects and scalars weighted by depth, times a literal `first`. The
+   * default admits one full page (`first: 1000`) of every task field, and not several.
+   * @default 250000
+   */
   maxCost: number;
   /** Aliased fields per document. @default 15 */
   maxAliases: number;
@@ -37,7 +41,7 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 export const DEFAULT_GRAPHQL_LIMITS = {
   maxDepth: 10,
-  maxCost: 5000,
+  maxCost: 250_000,
   maxAliases: 15,
   maxTokens: 1000,
   maxDirectives: 50,

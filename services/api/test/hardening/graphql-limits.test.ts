@@ -46,6 +46,20 @@ describe('default limits', () => {
   });
 });
 
+describe('default cost', () => {
+  const fragment = readFileSync(operationsDir + 'task-fields.graphql', 'utf8');
+  const page = (alias: string) => `${alias}: tasks(first: 1000) { edges { cursor node { ...TaskFields } } pageInfo { hasNextPage endCursor } }`;
+
+  it('admits one full page of 1000 tasks with every field, written with a literal first', () => {
+    expect(pipelineErrors({}, `{ ${page('all')} } ${fragment}`)).toEqual([]);
+  });
+
+  it('refuses two such pages in one document', () => {
+    const [message] = pipelineErrors({}, `{ ${page('a')} ${page('b')} } ${fragment}`);
+    expect(message).toMatch(/^Query Cost limit of 250000 exceeded, found \d+/);
+  });
+});
+
 describe('each limit', () => {
   const repeated = (n: number, each: (i: number) => string) => Array.from({ length: n }, (_, i) => each(i)).join(' ');
   const aliases = (n: number) => `{ ${repeated(n, (i) => `a${i}: queueStats { oldestPendingAgeSeconds }`)} }`;

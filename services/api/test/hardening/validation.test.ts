@@ -62,8 +62,8 @@ const GRAPHQL_CASES: [string, string, Record<string, unknown>, string, string][]
   ['an oversized task id', 'query ($id: ID!) { task(id: $id) { id } }', { id: LONG_ID }, 'NOT_FOUND', 'not found'],
   ['a malformed id to cancel', 'mutation ($id: ID!) { cancelTask(id: $id) { success } }', { id: "vid_';--" }, 'NOT_FOUND', 'not found'],
   ['first 0', '{ tasks(first: 0) { edges { cursor } } }', {}, 'BAD_USER_INPUT', 'first'],
-  // A variable, as clients send it: a literal `first` this large is already refused by GRAPHQL_MAX_COST.
   ['first above the maximum', 'query ($first: Int) { tasks(first: $first) { edges { cursor } } }', { first: 1001 }, 'BAD_USER_INPUT', 'first'],
+  ['a literal first above the maximum', '{ tasks(first: 1001) { edges { cursor } } }', {}, 'BAD_USER_INPUT', 'first'],
   ['a forged after cursor', '{ tasks(after: "garbage") { edges { cursor } } }', {}, 'BAD_USER_INPUT', 'after'],
   ['a malformed kind filter', '{ tasks(kind: ["Video!"]) { edges { cursor } } }', {}, 'BAD_USER_INPUT', 'kind'],
   ['an unknown status', '{ tasks(status: [DONE]) { edges { cursor } } }', {}, 'GRAPHQL_VALIDATION_FAILED', 'Value "DONE" does not exist in "TaskStatus" enum'],
