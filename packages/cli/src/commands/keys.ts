@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig } from '@tasklane/core';
 import { ApiKeyStore, createPool, resolveDatabase, type ApiKeyInfo } from '@tasklane/db';
 
@@ -21,9 +21,11 @@ const KEY_ID_PATTERN = /^[0-9a-f]{16}$/;
 
 class KeysUsageError extends Error {}
 
-function parse(args: string[], options: Parameters<typeof parseArgs>[0]['options']) {
+const HELP = { help: { type: 'boolean', short: 'h', default: false } } as const;
+
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
   try {
-    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h', default: false } }, allowPositionals: true, strict: true });
+    return parseArgs({ args, options: { ...HELP, ...options }, allowPositionals: true, strict: true });
   } catch (error) {
     throw new KeysUsageError((error as Error).message.split('\n')[0]!);
   }
@@ -62,17 +64,17 @@ async function withStore<T>(work: (store: ApiKeyStore) => Promise<T>): Promise<T
 }
 
 async function create(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { owner: { type: 'string' }, admin: { type: 'boolean', default: false }, name: { type: 'string' } });
-  if (values['help']) return help();
+  const { values, positionals } = parse(args, { owner: { type: 'string' }, admin: { type: 'boolean', default: false }, name: { type: 'string' } } as const);
+  if (values.help) return help();
   if (positionals.length > 0) throw new KeysUsageError(`unexpected argument "${positionals[0]}"`);
-  const owner = values['owner'];
+  const owner = values.owner;
   if (typeof owner !== 'string') throw new KeysUsageError('create needs --owner <name>: the owner whose tasks the key may see');
   if (!OWNER_PATTERN.test(owner)) {
     throw new KeysUsageError(`--owner must be 1 to 128 letters, digits or . _ @ : - (starting with a letter or digit), got "${owner}"`);
   }
-  const name = values['name'];
+  const name = values.name;
   if (typeof name === 'string' && (name.trim() === '' || name.length > 200)) throw new KeysUsageError('--name must be 1 to 200 characters');
-  const admin = values['admin'] === true;
+  const admin = values.admin === true;
   const { key, info } = await withStore((store) => store.create({ owner, admin, name: typeof name === 'string' ? name : undefined }));
   console.log(key);
   console.error(`Created ${admin ? 'admin ' : ''}key ${info.id} for owner "${owner}". This is the only time the key is shown: store it now.`);
@@ -80,18 +82,18 @@ async function create(args: string[]): Promise<number> {
 }
 
 async function list(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { json: { type: 'boolean', default: false } });
-  if (values['help']) return help();
+  const { values, positionals } = parse(args, { json: { type: 'boolean', default: false } } as const);
+  if (values.help) return help();
   if (positionals.length > 0) throw new KeysUsageError(`unexpected argument "${positionals[0]}"`);
   const keys = await withStore((store) => store.list());
-  if (values['json']) console.log(JSON.stringify(keys.map(jsonKey), null, 2));
+  if (values.json) console.log(JSON.stringify(keys.map(jsonKey), null, 2));
   else console.log(keys.length ? table(keys) : 'No API keys yet: create one with `tasklane keys create --owner <name>`');
   return 0;
 }
 
 async function revoke(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {});
-  if (values['help']) return help();
+  if (values.help) return help();
   if (positionals.length !== 1) throw new KeysUsageError('revoke needs exactly one <id> (see `tasklane keys list`)');
   const id = positionals[0]!;
   if (!KEY_ID_PATTERN.test(id)) throw new KeysUsageError(`"${id}" is not a key id: ids are the 16 hex characters after "tl_" (see \`tasklane keys list\`)`);
