@@ -165,6 +165,25 @@ describe('SQL-looking strings in every client-settable field', () => {
     }
   });
 
+  it('refuses U+0000 and unpaired surrogates, which Postgres cannot store, with a 400 naming the field', async () => {
+    const post = (body: string) => http(`${server.origin}/api/v1/tasks`, { key, method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const cases: [string, string][] = [
+      [JSON.stringify({ kind: KIND, input: { a: 'x\u0000y' } }), 'input'],
+      [JSON.stringify({ kind: KIND, input: { 'x\u0000': 1 } }), 'input'],
+      [JSON.stringify({ kind: KIND, input: ['\ud800'] }), 'input'],
+      [`{"kind":"${KIND}","input":1e999}`, 'input'],
+      [JSON.stringify({ kind: KIND, service: 'veo\u0000' }), 'service'],
+      [JSON.stringify({ kind: KIND, service: '\udc00veo' }), 'service'],
+    ];
+    for (const [body, field] of cases) {
+      const answer = await post(body);
+      expect(answer.status, `${body}: ${answer.body}`).toBe(400);
+      expect(JSON.parse(answer.body).detail).toContain(field);
+    }
+    const gqlAnswer = await gql('mutation ($input: SubmitTaskInput!) { submitTask(input: $input) { id } }', { input: { kind: KIND, idempotencyKey: 'k\u0000' } });
+    expect(gqlAnswer.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'idempotencyKey' });
+  });
+
   it('lists exactly the tasks it stored, for their owner only, and leaves the tables intact', async () => {
     const seen = new Map<string, { service: string | null; input: unknown }>();
     let after: string | null = null;
