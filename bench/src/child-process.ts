@@ -13,10 +13,13 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts a TypeScript entry point with `node --import tsx`, as a deployment would, and waits for `readyPath`. */
-export async function startServerProcess(entry: string, env: Record<string, string>, readyPath: string): Promise<ServerProcess> {
+/**
+ * Starts a TypeScript entry point with `node --import tsx`, as a deployment would, and waits for
+ * `readyPath`. `nodeArgs` go before the entry (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
+ */
+export async function startServerProcess(entry: string, env: Record<string, string>, readyPath: string, nodeArgs: readonly string[] = []): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -10,6 +10,7 @@ export * from './maintenance.ts';
 export * from './event-bus.ts';
 export * from './task-feed.ts';
 export * from './async-queue.ts';
+export * from './following.ts';
 export { encodeCursor, decodeCursor } from './cursor.ts';
 export * from './change-publisher.ts';
 export * from './redis-event-bus.ts';

@@ -1,5 +1,5 @@
-import { TaskNotFoundError, isTerminal, type Task } from '@tasklane/core';
-import { AsyncQueue } from './async-queue.ts';
+import type { Task } from '@tasklane/core';
+import { Following } from './following.ts';
 import type { EventBus, TaskChange } from './event-bus.ts';
 import type { Scope, TaskStore } from './task-store.ts';
 
@@ -71,32 +71,11 @@ export class TaskFeed {
   }
 
   /**
-   * The task's current state, then each newer state, ending after a terminal one. Subscribes
-   * before reading, so no change between the read and the subscription can be lost.
-   * Throws `TaskNotFoundError` for an unknown id (or another owner's).
+   * The task's current state, then each newer state, ending after a terminal one; see
+   * {@link Following}. Fails with `TaskNotFoundError` for an unknown id (or another owner's).
    */
-  async *follow(id: string, options: FollowOptions = {}): AsyncGenerator<Task, void, undefined> {
-    const queue = new AsyncQueue<Task>(options.signal);
-    const stop = this.watch(id, (task) => queue.push(task));
-    try {
-      const current = await this.store.get(id, options);
-      if (!current) throw new TaskNotFoundError(id);
-      let version = options.afterVersion ?? 0;
-      if (current.version > version) {
-        version = current.version;
-        yield current;
-      }
-      if (isTerminal(current.status)) return;
-      for await (const task of queue) {
-        if (task.version <= version) continue;
-        version = task.version;
-        yield task;
-        if (isTerminal(task.status)) return;
-      }
-    } finally {
-      stop();
-      queue.close();
-    }
+  follow(id: string, options: FollowOptions = {}): Following {
+    return new Following(id, (listener) => this.watch(id, listener), () => this.store.get(id, options), options.afterVersion ?? 0, options.signal);
   }
 
   /** Resolves with the task once its version passes `afterVersion`, or undefined after `timeoutMs`. */

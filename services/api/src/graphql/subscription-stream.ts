@@ -1,3 +1,16 @@
+/** What a source that can push offers (the feed's `Following`): see {@link SubscriptionStream.pushTo}. */
+export interface PushSink<T> {
+  /** One item; false while the reader cannot take more (the source keeps the newest until `resume`). */
+  next(item: T): boolean;
+  /** Once, when no item will follow; with the error that ended the source, if any. */
+  end(error?: unknown): void;
+}
+
+interface PushSource<T> {
+  pushTo(sink: PushSink<T>): void;
+  resume(): void;
+}
+
 /** Options of {@link SubscriptionStream}. */
 export interface SubscriptionStreamOptions {
   /**
@@ -7,6 +20,18 @@ export interface SubscriptionStreamOptions {
   signal?: AbortSignal | undefined;
   /** Called once when the stream ends, however it ends (completed, returned, failed, aborted). */
   onClose?: () => void;
+}
+
+/** Streams by the signal they were opened with, so a transport can reach the source it opened. */
+const streamsBySignal = new WeakMap<AbortSignal, SubscriptionStream<object>>();
+
+/**
+ * The stream opened with `signal` as its outer signal, if any: graphql-ws gives each subscription
+ * its own signal and takes the source from here to deliver its events without re-executing them
+ * per subscriber.
+ */
+export function streamOpenedWith(signal: AbortSignal): SubscriptionStream<object> | undefined {
+  return streamsBySignal.get(signal);
 }
 
 /**
@@ -29,6 +54,7 @@ export class SubscriptionStream<T> implements AsyncIterableIterator<T> {
     this.outer = signal;
     this.onClose = onClose;
     this.source = open(this.controller.signal);
+    if (signal) streamsBySignal.set(signal, this as unknown as SubscriptionStream<object>);
     signal?.addEventListener('abort', this.abortFromOuter, { once: true });
     if (signal?.aborted) void this.return();
   }
@@ -63,6 +89,28 @@ export class SubscriptionStream<T> implements AsyncIterableIterator<T> {
       this.finish();
       throw error;
     }
+  }
+
+  /**
+   * Switches to push: every further item goes to `sink` as the source produces it, without a
+   * promise per item. Returns how to resume after `sink.next` answered false, or undefined when
+   * the source can only be pulled (then keep calling `next`). Call only after the head was read.
+   */
+  pushTo(sink: PushSink<T>): (() => void) | undefined {
+    const source = this.source as Partial<PushSource<T>>;
+    if (this.head || typeof source.pushTo !== 'function' || typeof source.resume !== 'function') return undefined;
+    if (this.closed) {
+      sink.end();
+      return () => {};
+    }
+    source.pushTo({
+      next: (item) => sink.next(item),
+      end: (error) => {
+        this.finish();
+        sink.end(error);
+      },
+    });
+    return () => source.resume!();
   }
 
   async return(): Promise<IteratorResult<T>> {

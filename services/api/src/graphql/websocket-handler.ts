@@ -1,8 +1,12 @@
 import type { ExecutionArgs, ExecutionResult, GraphQLError } from 'graphql';
+import type { WebSocket } from 'ws';
 import { makeHandler } from 'graphql-ws/use/@fastify/websocket';
 import type { AppContext } from '../app-context.ts';
 import { authenticateConnection } from '../auth/graphql-auth.ts';
 import type { Caller } from '../request-scope.ts';
+import { getOperationAST } from './graphql-js.ts';
+import { SharedSubscriptionDelivery, type MaskErrors } from './shared-subscription-delivery.ts';
+import { streamOpenedWith } from './subscription-stream.ts';
 import type { TasklaneYoga } from './yoga.ts';
 
 type Run = (args: ExecutionArgs) => Promise<ExecutionResult | AsyncIterable<ExecutionResult>> | ExecutionResult | AsyncIterable<ExecutionResult>;
@@ -11,6 +15,40 @@ type Run = (args: ExecutionArgs) => Promise<ExecutionResult | AsyncIterable<Exec
 interface EnvelopedRoot {
   execute: Run;
   subscribe: Run;
+  /** Set for subscriptions: how to find the source stream and send its events shared. */
+  shared?: SharedSubscription;
+}
+
+interface SharedSubscription {
+  socket: WebSocket;
+  id: string;
+  /** Handed to the context as its `signal`; the source stream registers itself under it. */
+  signal: AbortSignal;
+  /** Subscribers with the same key get the same bytes for the same event. */
+  key: string;
+}
+
+/** Yoga's own masking as configured (its message, dev mode and logging); not in its typings. */
+function yogaMasking(yoga: TasklaneYoga): MaskErrors {
+  const options = (yoga as unknown as { maskedErrorsOpts?: { maskError: (error: GraphQLError, message: string, isDev?: boolean) => GraphQLError; errorMessage: string; isDev?: boolean } | null })
+    .maskedErrorsOpts;
+  return options ? (error) => options.maskError(error, options.errorMessage, options.isDev) : (error) => error;
+}
+
+/**
+ * Subscriptions are started by Yoga's pipeline like any operation (arguments, the field's
+ * `subscribe`, the initial read, errors), but their events then skip the per-subscriber
+ * execution: {@link SharedSubscriptionDelivery} executes and serialises each event once for all
+ * subscribers with the same operation, variables and caller, and writes it to each socket.
+ */
+async function subscribeShared(args: ExecutionArgs, mask: MaskErrors) {
+  const root = args.rootValue as EnvelopedRoot;
+  const result = await root.subscribe(args);
+  const shared = root.shared;
+  if (!shared || !(Symbol.asyncIterator in result)) return result;
+  const source = streamOpenedWith(shared.signal);
+  if (!source) return result;
+  return new SharedSubscriptionDelivery(shared.socket, shared.id, source, result[Symbol.asyncIterator](), shared.key, args, mask);
 }
 
 /**
@@ -20,11 +58,12 @@ interface EnvelopedRoot {
  * graphql-ws calls `execute`/`subscribe` with the execution args alone.
  */
 export function makeGraphqlWsHandler(yoga: TasklaneYoga, app: AppContext) {
+  const mask = yogaMasking(yoga);
   return makeHandler<Record<string, unknown>, { caller: Caller }>({
     onConnect: (ctx) => authenticateConnection(app, ctx),
     execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
-    subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
-    onSubscribe: async (ctx, _id, payload) => {
+    subscribe: (args) => subscribeShared(args, mask),
+    onSubscribe: async (ctx, id, payload) => {
       const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
         ...ctx,
         req: ctx.extra.request,
@@ -42,12 +81,19 @@ export function makeGraphqlWsHandler(yoga: TasklaneYoga, app: AppContext) {
       const errors = validate(schema, document);
       if (errors.length > 0) return errors;
       const rootValue: EnvelopedRoot = { execute, subscribe };
+      const contextValue = await contextFactory();
+      if (getOperationAST(document, payload.operationName)?.operation === 'subscription' && contextValue.signal === undefined) {
+        const signal = new AbortController().signal;
+        contextValue.signal = signal;
+        const key = JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, contextValue.caller ?? null, contextValue.scope]);
+        rootValue.shared = { socket: ctx.extra.socket, id, signal, key };
+      }
       return {
         schema,
         operationName: payload.operationName,
         document,
         variableValues: payload.variables,
-        contextValue: await contextFactory(),
+        contextValue,
         rootValue,
       } satisfies ExecutionArgs;
     },

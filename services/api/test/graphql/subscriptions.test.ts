@@ -157,13 +157,20 @@ describe('cleanup', () => {
   it('lets go of every payload once subscriptions end, however they end', async () => {
     const refs: WeakRef<Task>[] = [];
     const feed = server.ctx.feed;
-    const follow = feed.follow.bind(feed);
-    // Record every task object the server emits; the generator frames are what could keep them.
-    feed.follow = async function* (id, options) {
-      for await (const task of follow(id, options)) {
+    const store = server.ctx.store;
+    const watch = feed.watch.bind(feed);
+    const get = store.get.bind(store);
+    // Record every task object a subscription can emit: its initial read and every change the
+    // feed hands it. Followers, payload caches and sockets are what could keep them.
+    feed.watch = (id, listener) =>
+      watch(id, (task) => {
         refs.push(new WeakRef(task));
-        yield task;
-      }
+        listener(task);
+      });
+    store.get = async (id, scope) => {
+      const task = await get(id, scope);
+      if (task) refs.push(new WeakRef(task));
+      return task;
     };
     try {
       const worker = server.worker('leak');
@@ -211,7 +218,8 @@ describe('cleanup', () => {
         200,
       );
     } finally {
-      feed.follow = follow;
+      Reflect.deleteProperty(feed, 'watch');
+      Reflect.deleteProperty(store, 'get');
     }
   });
 

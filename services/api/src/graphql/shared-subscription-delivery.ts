@@ -1,0 +1,160 @@
+import type { ExecutionArgs, ExecutionResult } from 'graphql';
+import type { WebSocket } from 'ws';
+import { execute, GraphQLError } from './graphql-js.ts';
+import type { SubscriptionStream } from './subscription-stream.ts';
+
+/** Yoga's error masking as configured (message, dev mode, logging of what it hides). */
+export type MaskErrors = (error: GraphQLError) => GraphQLError;
+
+/**
+ * Above this many bytes waiting in a socket's send buffer the reader is slow: delivery pauses
+ * until what was sent drains, and the feed keeps only the newest state for it meanwhile.
+ */
+const SLOW_SOCKET_BYTES = 64 * 1024;
+
+/**
+ * Serialised `next` payloads by event object, then by share key. Every subscriber of a task gets
+ * the same event object from the feed, so subscribers with the same operation, variables and
+ * caller execute and serialise it once between them; the entry goes when the event object does.
+ */
+const payloads = new WeakMap<object, Map<string, string | Promise<string>>>();
+
+function serialise(result: ExecutionResult, mask: MaskErrors): string {
+  const { errors, ...rest } = result;
+  // The same shape graphql-ws sends: `errors` omitted when there are none, errors as their JSON.
+  return JSON.stringify(errors ? { ...rest, errors: errors.map((error) => mask(error).toJSON()) } : rest);
+}
+
+function payloadFor(event: object, shareKey: string, args: ExecutionArgs, mask: MaskErrors): string | Promise<string> {
+  let byKey = payloads.get(event);
+  if (!byKey) payloads.set(event, (byKey = new Map()));
+  let payload = byKey.get(shareKey);
+  if (payload === undefined) {
+    // What graphql-js does for each event of a subscription: run the operation with the event as
+    // the root value (the field's `resolve` maps it).
+    const result = execute({ ...args, rootValue: event });
+    payload = result instanceof Promise ? result.then((r) => serialise(r, mask)) : serialise(result, mask);
+    byKey.set(shareKey, payload);
+  }
+  return payload;
+}
+
+/**
+ * One graphql-ws subscription whose events go straight from its source stream to the socket:
+ * each event is executed and serialised once per share key (see {@link payloads}), and only the
+ * message envelope with this subscription's id is per subscriber. graphql-ws iterates this object
+ * as the operation's result; it yields nothing and ends after the last message went out, so
+ * graphql-ws's `complete` always follows the final state.
+ */
+export class SharedSubscriptionDelivery implements AsyncGenerator<never, void, undefined> {
+  private readonly prefix: string;
+  private ended: Promise<IteratorResult<never, void>> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly socket: WebSocket,
+    subscriptionId: string,
+    private readonly source: SubscriptionStream<object>,
+    /** The operation's own result stream (unread); returned so its wrappers let go too. */
+    private readonly operation: AsyncIterator<unknown>,
+    private readonly shareKey: string,
+    private readonly args: ExecutionArgs,
+    private readonly mask: MaskErrors,
+  ) {
+    this.prefix = `{"id":${JSON.stringify(subscriptionId)},"type":"next","payload":`;
+  }
+
+  next(): Promise<IteratorResult<never, void>> {
+    this.ended ??= this.run();
+    return this.ended;
+  }
+
+  private async run(): Promise<IteratorResult<never, void>> {
+    try {
+      // The head (the initial state, read while subscribing) is pulled; then, where the source
+      // can push, every state goes out from inside the feed's delivery with no promise per state.
+      const head = await this.source.next();
+      if (!head.done && !this.stopped) await this.sendPulled(head.value);
+      if (!head.done && !this.stopped) {
+        const pushed = this.pushAll();
+        if (pushed) await pushed;
+        else for (let item = await this.source.next(); !item.done && !this.stopped; item = await this.source.next()) await this.sendPulled(item.value);
+      }
+    } catch (error) {
+      await this.close();
+      throw this.mask(error instanceof GraphQLError ? error : new GraphQLError((error as Error)?.message ?? String(error), { originalError: error as Error }));
+    }
+    await this.close();
+    return { value: undefined, done: true };
+  }
+
+  /** Sends one event; resolves when the socket can take more (at once unless it is slow). */
+  private async sendPulled(event: object): Promise<void> {
+    let payload = payloadFor(event, this.shareKey, this.args, this.mask);
+    if (typeof payload !== 'string') payload = await payload;
+    if (this.stopped || this.socket.readyState !== this.socket.OPEN) return;
+    const message = this.prefix + payload + '}';
+    if (this.socket.bufferedAmount < SLOW_SOCKET_BYTES) this.socket.send(message);
+    else await new Promise<void>((resolve) => this.socket.send(message, () => resolve()));
+  }
+
+  /** Resolves when the source ended (rejects with its error), or undefined if it cannot push. */
+  private pushAll(): Promise<void> | undefined {
+    let settle: (error: unknown) => void = () => {};
+    const ended = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))));
+    /** A payload still being executed asynchronously: later events wait behind it. */
+    let pending: Promise<void> | undefined;
+    const send = (payload: string): boolean => {
+      if (this.stopped || this.socket.readyState !== this.socket.OPEN) return true;
+      const message = this.prefix + payload + '}';
+      if (this.socket.bufferedAmount < SLOW_SOCKET_BYTES) {
+        this.socket.send(message);
+        return true;
+      }
+      // A slow reader: the source keeps only the newest state until this one has drained.
+      this.socket.send(message, () => resume?.());
+      return false;
+    };
+    // `resume` is only called back asynchronously (a drained send, an async payload), after this assignment.
+    const resume: (() => void) | undefined = this.source.pushTo({
+      next: (event) => {
+        const payload = payloadFor(event, this.shareKey, this.args, this.mask);
+        if (typeof payload === 'string') return send(payload);
+        pending = payload.then((p) => {
+          pending = undefined;
+          if (send(p)) resume?.();
+        });
+        return false;
+      },
+      end: (error) => {
+        if (pending) void pending.then(() => settle(error), settle);
+        else settle(error);
+      },
+    });
+    return resume ? ended : undefined;
+  }
+
+  async return(): Promise<IteratorResult<never, void>> {
+    await this.close();
+    return { value: undefined, done: true };
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<never, void>> {
+    await this.close();
+    throw error;
+  }
+
+  private async close(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await Promise.all([this.source.return(), this.operation.return?.()]);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
