@@ -2,11 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@tasklane/core';
 import { getIntrospectionQuery } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AppContext } from '../../src/app-context.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from '../../src/graphql/graphiql-default-query.ts';
 import { createTasklaneYoga } from '../../src/graphql/yoga.ts';
-import { startHardeningServer, type HardeningServer } from './hardening-server.ts';
 
 const operationsDir = fileURLToPath(new URL('../../../../packages/client/src/operations/', import.meta.url));
 

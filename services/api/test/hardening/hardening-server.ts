@@ -17,7 +17,7 @@ export interface HardeningServer {
   /** Posts a GraphQL operation as JSON; answers the status, the body and the content type. */
   post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; contentType: string | null }>;
   /** Runs one operation over graphql-ws and collects what it answered (results or errors). */
-  overWs(query: string, variables?: Record<string, unknown>): Promise<{ results: FormattedExecutionResult[]; errors: unknown }>;
+  overWs(query: string, variables?: Record<string, unknown>): Promise<{ results: FormattedExecutionResult<Record<string, unknown>, unknown>[]; errors: unknown }>;
   close(): Promise<void>;
 }
 
@@ -44,7 +44,7 @@ export async function startHardeningServer(env: Record<string, string> = {}): Pr
     overWs(query, variables) {
       const client = createClient({ url: `${origin.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
       clients.push(client);
-      const results: FormattedExecutionResult[] = [];
+      const results: FormattedExecutionResult<Record<string, unknown>, unknown>[] = [];
       return new Promise((resolve) => {
         client.subscribe(
           { query, ...(variables ? { variables } : {}) },
