@@ -10,6 +10,7 @@ import {
   newTaskId,
   requestHash,
   validateNewTask,
+  type JsonValue,
   type NewTask,
   type Task,
   type TaskStatus,
@@ -70,6 +71,53 @@ export interface TaskStoreOptions extends ChangePublishing {
 
 const GET_BY_ID = 'select * from tasklane.tasks where id = $1';
 
+interface InsertedRow {
+  id: string;
+  input: JsonValue;
+  now_ms: number;
+  created_ms: number;
+}
+
+interface PreparedTask {
+  id: string;
+  kind: string;
+  service: string | null;
+  owner: string;
+  priority: number;
+  run_at: string | null;
+  max_attempts: number;
+  idempotency_key: string | null;
+}
+
+/** A task just inserted, as the table now holds it (the defaults of 0001's columns). */
+function newTask(p: PreparedTask, row: InsertedRow): Task {
+  const now = new Date(row.now_ms);
+  return {
+    id: p.id,
+    kind: p.kind,
+    service: p.service,
+    owner: p.owner,
+    status: 'pending',
+    progress: 0,
+    message: 'Task queued',
+    input: row.input,
+    result: null,
+    error: null,
+    priority: p.priority,
+    runAt: p.run_at === null ? now : new Date(p.run_at),
+    attempts: 0,
+    maxAttempts: p.max_attempts,
+    leaseOwner: null,
+    idempotencyKey: p.idempotency_key,
+    version: 1,
+    createdAt: new Date(row.created_ms),
+    updatedAt: now,
+    startedAt: null,
+    completedAt: null,
+    finishedAt: null,
+  };
+}
+
 /** Everything a client does with tasks: submit, read, list, cancel. */
 export class TaskStore {
   readonly db: Kysely<Database>;
@@ -118,24 +166,34 @@ export class TaskStore {
       };
     });
     if (prepared.length === 0) return [];
-    const { rows } = await this.pool.query<TaskRow>(
-      `insert into tasklane.tasks
-         (id, kind, service, owner, status, message, input, priority, run_at, max_attempts, idempotency_key, request_hash)
-       select x.id, x.kind, x.service, x.owner, 'pending', 'Task queued', x.input, x.priority,
-              coalesce(x.run_at, now()), x.max_attempts, x.idempotency_key, x.request_hash
-       from jsonb_to_recordset($1::jsonb) as x(id text, kind text, service text, owner text, input jsonb,
-              priority int, run_at timestamptz, max_attempts int, idempotency_key text, request_hash text)
-       on conflict (owner, idempotency_key) where idempotency_key is not null do nothing
-       returning *`,
+    // Only what the database decides comes back (the stored input, the statement's clock): the
+    // rest of each new task is what was sent, which is cheaper than reading whole rows back.
+    const { rows } = await this.pool.query<InsertedRow>(
+      `with inserted as (
+         insert into tasklane.tasks
+           (id, kind, service, owner, status, message, input, priority, run_at, max_attempts, idempotency_key, request_hash)
+         select x.id, x.kind, x.service, x.owner, 'pending', 'Task queued', x.input, x.priority,
+                coalesce(x.run_at, now()), x.max_attempts, x.idempotency_key, x.request_hash
+         from jsonb_to_recordset($1::jsonb) as x(id text, kind text, service text, owner text, input jsonb,
+                priority int, run_at timestamptz, max_attempts int, idempotency_key text, request_hash text)
+         on conflict (owner, idempotency_key) where idempotency_key is not null do nothing
+         returning id, input
+       )
+       select id, input, (extract(epoch from now()) * 1000)::float8 as now_ms,
+              (extract(epoch from now()::timestamptz(3)) * 1000)::float8 as created_ms
+       from inserted`,
       [JSON.stringify(prepared)],
     );
-    announce(this.onChanges, rows);
+    announce(
+      this.onChanges,
+      rows.map((row) => ({ id: row.id, version: 1, status: 'pending' })),
+    );
     const inserted = new Map(rows.map((row) => [row.id, row]));
     const results: SubmitResult[] = [];
     for (const p of prepared) {
       const row = inserted.get(p.id);
       if (row) {
-        results.push({ task: toTask(row), replayed: false });
+        results.push({ task: newTask(p, row), replayed: false });
         continue;
       }
       // Skipped by ON CONFLICT: an earlier request holds this key (it waited for that one to commit).

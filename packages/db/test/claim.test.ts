@@ -33,6 +33,15 @@ async function processing(): Promise<Record<string, number>> {
   return counts;
 }
 
+it('returns every submitted task exactly as it reads from the table', async () => {
+  const results = await store.submitMany([
+    { kind: 'video', input: { prompt: 'a cat', size: [1, 2.5], nested: { b: 1, a: null } } },
+    { kind: 'image', service: 'imagen', priority: -4, maxAttempts: 7, runAt: new Date(Date.now() + 60_000), idempotencyKey: 'shape-1' },
+    { kind: 'video' },
+  ]);
+  for (const { task } of results) expect(await store.get(task.id)).toEqual(task);
+});
+
 it('returns a claimed task exactly as it now reads from the table', async () => {
   const { task: submitted } = await store.submit({ kind: 'video', input: { prompt: 'a cat' }, priority: 3, idempotencyKey: 'k1' });
   const worker = new WorkerStore(pool, { workerId: 'w-shape', leaseSeconds: 30 });
