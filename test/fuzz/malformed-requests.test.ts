@@ -105,7 +105,10 @@ describe('fuzzed requests against a live API process', () => {
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, lane));
     if (process.env.FUZZ_TIMINGS) {
-      for (const t of timings.sort((a, b) => b.ms - a.ms).slice(0, 30)) console.log(`${Math.round(t.ms)} ms #${t.index} ${cases[t.index]!.describe(target).slice(0, 300)}`);
+      const byTransport = new Map<Transport, number>();
+      for (const t of timings) byTransport.set(t.transport, (byTransport.get(t.transport) ?? 0) + t.ms);
+      console.log(`fuzz: time per transport ${[...byTransport].map(([tr, ms]) => `${tr} ${Math.round(ms / 1000)} s`).join(', ')}`);
+      for (const t of timings.sort((a, b) => b.ms - a.ms).slice(0, 40)) console.log(`${Math.round(t.ms)} ms #${t.index} ${cases[t.index]!.describe(target).slice(0, 200)}`);
     }
     console.log(`fuzz: sent ${[...counts].map(([t, n]) => `${n} ${t}`).join(', ')}; ${failures.length} failed`);
 

@@ -163,6 +163,9 @@ describe('SQL-looking strings in every client-settable field', () => {
       const closed = await socket(`${server.origin.replace('http', 'ws')}/ws/tasks/${segment(s)}`, { headers: { authorization: `Bearer ${key}` } });
       expect(closed.code).toBe(4404);
     }
+    // The close reason quotes the id; 60 characters of emoji would be 240 bytes, past WebSocket's 123.
+    const long = await socket(`${server.origin.replace('http', 'ws')}/ws/tasks/${segment('💥'.repeat(60))}`, { headers: { authorization: `Bearer ${key}` } });
+    expect(long.code).toBe(4404);
   });
 
   it('refuses U+0000 and unpaired surrogates, which Postgres cannot store, with a 400 naming the field', async () => {

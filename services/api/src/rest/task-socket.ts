@@ -37,7 +37,8 @@ export function registerTaskSocket(app: FastifyInstance, ctx: AppContext): void 
         request.caller = caller;
         // After authenticating, so that a caller without a key learns nothing, not even this.
         if (!isTaskId(id)) {
-          if (socket.readyState === socket.OPEN) socket.close(TaskSocketClose.NotFound, `Task ${id.slice(0, 60)} not found`);
+          // A close reason must fit in 123 bytes of UTF-8: cut the client's id by bytes, not characters.
+          if (socket.readyState === socket.OPEN) socket.close(TaskSocketClose.NotFound, `Task ${Buffer.from(id).subarray(0, 60).toString()} not found`);
           return;
         }
         release = await ctx.limits.openSubscription(caller.owner);
