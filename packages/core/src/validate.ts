@@ -7,6 +7,20 @@ import { DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, MAX_PRIORITY, type JsonValue,
 export const DEFAULT_MAX_INPUT_BYTES = 64 * 1024;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 export const MAX_SERVICE_LENGTH = 100;
+/** Longest progress or error message kept; a handler's longer text is cut, not refused. */
+export const MAX_MESSAGE_LENGTH = 2000;
+
+/**
+ * A worker's message, cut to `MAX_MESSAGE_LENGTH` with an ellipsis. Refusing would fail a task over
+ * its status text (often an upstream provider's error body), and every read and push carries it.
+ */
+export function clampMessage(text: string): string {
+  if (text.length <= MAX_MESSAGE_LENGTH) return text;
+  let cut = text.slice(0, MAX_MESSAGE_LENGTH - 1);
+  // Never leave half of a surrogate pair behind.
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${cut}…`;
+}
 
 export interface ValidNewTask {
   kind: string;

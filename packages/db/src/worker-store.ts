@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { clampMessage } from '@tasklane/core';
 import type { ConcurrencyCaps, JsonValue, Task, TaskErrorInfo, TaskStatus } from '@tasklane/core';
 import { retryRunAtSql } from './retry-delay.ts';
 import { claimedTask, type ClaimedRow } from './task-row.ts';
@@ -102,7 +103,7 @@ export class WorkerStore {
       text: `update tasklane.tasks set progress = $4, message = coalesce($5, message)
              where id = $1 and status = 'processing' and lease_owner = $2 and attempts = $3
              returning id, version, status`,
-      values: [held.id, this.workerId, held.attempt, Math.max(0, Math.min(100, Math.round(progress))), message],
+      values: [held.id, this.workerId, held.attempt, Math.max(0, Math.min(100, Math.round(progress))), message === null ? null : clampMessage(message)],
     });
     announce(this.onChanges, rows);
     return rows.length === 1;
@@ -148,8 +149,8 @@ export class WorkerStore {
         this.workerId,
         failure.attempt,
         failure.error.retryable,
-        JSON.stringify(failure.error),
-        failure.error.message,
+        JSON.stringify({ ...failure.error, message: clampMessage(failure.error.message) }),
+        clampMessage(failure.error.message),
         this.retryBaseSeconds,
         failure.progress ?? null,
       ],

@@ -1,3 +1,5 @@
+import { MAX_MESSAGE_LENGTH } from '@tasklane/core';
+import { WorkerStore } from '@tasklane/db';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHardeningServer, type HardeningServer } from './hardening-server.ts';
@@ -99,5 +101,22 @@ describe('string fields', () => {
   ])('GraphQL refuses an oversized %s with BAD_USER_INPUT naming it', async (field, input, message) => {
     const response = await server.post({ query: SUBMIT, variables: { input } });
     expect(response.body.errors).toEqual([expect.objectContaining({ message, extensions: { code: 'BAD_USER_INPUT', field } })]);
+  });
+});
+
+describe('worker messages', () => {
+  it('cuts an oversized progress or error message to MAX_MESSAGE_LENGTH instead of storing or serving it whole', async () => {
+    const kind = 'size_messages';
+    const id = ((await (await restSubmit({ kind, max_attempts: 1 })).json()) as { task_id: string }).task_id;
+    const worker = new WorkerStore(server.ctx.pool, { workerId: 'size-test', leaseSeconds: 60 });
+    const [task] = await worker.claim(1, [kind], { total: 100, perKind: {} });
+    const held = { id, attempt: task!.attempts };
+    expect(await worker.progress(held, 10, 'p'.repeat(100_000))).toBe(true);
+    const listed = (await (await fetch(`${server.origin}/api/v1/tasks?kind=${kind}`)).json()) as { message: string }[];
+    expect(listed[0]!.message).toBe(`${'p'.repeat(MAX_MESSAGE_LENGTH - 1)}…`);
+    expect(await worker.fail({ ...held, error: { type: 'Upstream', message: 'e'.repeat(100_000), retryable: false } })).toBe('failed');
+    const body = (await (await fetch(`${server.origin}/api/v1/tasks/${id}`)).json()) as { error: { message: string } };
+    expect(body.error.message).toHaveLength(MAX_MESSAGE_LENGTH);
+    expect(body.error.message.endsWith('…')).toBe(true);
   });
 });
