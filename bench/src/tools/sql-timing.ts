@@ -6,16 +6,28 @@ import { openBenchDatabase } from '../database.ts';
 const n = Number(process.env.PROFILE_N ?? 20_000);
 const batch = Number(process.env.PROFILE_BATCH ?? 500);
 const explain = process.env.PROFILE_EXPLAIN === '1';
+const VARIANTS: Record<string, string[]> = {
+  as_is: [],
+  no_created_indexes: ['drop index tasklane.tasks_created', 'drop index tasklane.tasks_owner_created'],
+  no_version_trigger: ['drop trigger tasks_bump_version on tasklane.tasks'],
+  no_notify_triggers: ['drop trigger tasks_notify_update on tasklane.tasks', 'drop trigger tasks_notify_insert on tasklane.tasks'],
+};
+const chosen = (process.env.PROFILE_VARIANTS ?? Object.keys(VARIANTS).join(',')).split(',');
 const db = await openBenchDatabase((m) => process.stderr.write(`${m}\n`));
 try {
-  const url = await db.create('sqltiming');
+ for (const round of [1, 2]) for (const variant of chosen) {
+  const url = await db.create(`sqltiming_${variant}_${round}`);
+  const admin = createPool({ connectionString: url, max: 1 });
+  for (const statement of VARIANTS[variant]!) await admin.query(statement);
+  await admin.end();
+  process.stdout.write(`${variant}: `);
   const pool = createPool({ connectionString: url, max: 1 });
   const store = new TaskStore(pool);
   let t = performance.now();
   for (let done = 0; done < n; done += 1000) {
     await store.submitMany(Array.from({ length: Math.min(1000, n - done) }, (_, i) => ({ kind: 'noop', input: { i: done + i } })));
   }
-  console.log(`submit ${((performance.now() - t) / (n / 1000)).toFixed(2)} ms per 1000`);
+  process.stdout.write(`submit ${((performance.now() - t) / (n / 1000)).toFixed(2)} ms per 1000; `);
   await pool.query('analyze tasklane.tasks');
   if (explain) {
     const c = await pool.connect();
@@ -42,6 +54,7 @@ try {
   }
   console.log(`claim ${(claimMs / rounds).toFixed(2)} ms, complete ${(completeMs / rounds).toFixed(2)} ms per ${batch} (${rounds} rounds)`);
   await pool.end();
+ }
 } finally {
   await db.close();
 }

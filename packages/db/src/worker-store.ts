@@ -117,7 +117,7 @@ export class WorkerStore {
       text: `update tasklane.tasks t
                set status = 'completed', progress = 100, result = x.result, service = coalesce(x.service, t.service),
                    message = 'Task completed successfully', error = null, lease_owner = null,
-                   completed_at = now(), finished_at = now()
+                   completed_at = now(), finished_at = now(), version = t.version + 1, updated_at = now()
              from jsonb_to_recordset($2::jsonb) as x(id text, attempt int, result jsonb, service text)
              where t.id = x.id and t.status = 'processing' and t.lease_owner = $1 and t.attempts = x.attempt
              returning t.id, t.version, t.status`,

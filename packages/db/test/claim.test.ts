@@ -51,6 +51,22 @@ it('returns a claimed task exactly as it now reads from the table', async () => 
   expect(claimed).toMatchObject({ status: 'processing', attempts: 1, version: 2, leaseOwner: 'w-shape', result: null });
 });
 
+it('bumps the version once per change, whether the statement or the trigger does it', async () => {
+  const { task } = await store.submit({ kind: 'video' });
+  const worker = new WorkerStore(pool, { workerId: 'w-version', leaseSeconds: 30 });
+  const [claimed] = await worker.claim(1, ['video'], { total: 1000, perKind: {} });
+  expect(claimed?.version).toBe(2);
+  await worker.progress({ id: task.id, attempt: 1 }, 50, 'half');
+  expect((await store.get(task.id))?.version).toBe(3);
+  await worker.complete([{ id: task.id, attempt: 1, result: { ok: true } }]);
+  const done = await store.get(task.id);
+  expect(done).toMatchObject({ status: 'completed', version: 4, result: { ok: true } });
+  expect(done!.updatedAt.getTime()).toBeGreaterThanOrEqual(claimed!.updatedAt.getTime());
+  // A write that changes nothing is not a change.
+  await pool.query(`update tasklane.tasks set status = status where id = $1`, [task.id]);
+  expect((await store.get(task.id))?.version).toBe(4);
+});
+
 it('claims within the caps when they are close, falling back from the unlocked claim', async () => {
   await store.submitMany(Array.from({ length: 120 }, () => ({ kind: 'image' })));
   const worker = new WorkerStore(pool, { workerId: 'w-close', leaseSeconds: 30 });

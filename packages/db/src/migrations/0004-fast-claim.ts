@@ -16,6 +16,16 @@ import { type Kysely, sql } from 'kysely';
  * its count shows the caps are close after all it raises TL001 and the caller retries exclusively.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  // The hot writers (claim, complete) bump version and updated_at in their own SET, which costs
+  // nothing per row; the row trigger now only covers writers that do not, so it no longer runs a
+  // plpgsql call and a whole-row comparison for every claimed and completed task. Every change
+  // still gets a new version: either its statement bumped it or the trigger does.
+  await sql`drop trigger tasks_bump_version on tasklane.tasks`.execute(db);
+  await sql`
+    create trigger tasks_bump_version before update on tasklane.tasks
+    for each row when (old.version = new.version and old.* is distinct from new.*) execute function tasklane.bump_version()
+  `.execute(db);
+
   // Returns the room this claim may fill and the per-kind room left (kinds at or over their cap
   // are in v_full). p_fast false forces the exclusive path.
   await sql`
@@ -154,7 +164,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         )
         update tasklane.tasks t
           set status = 'processing', attempts = t.attempts + 1, started_at = now(), lease_owner = p_worker,
-              progress = 0, message = 'Task processing started'
+              progress = 0, message = 'Task processing started', version = t.version + 1, updated_at = now()
           from allowed a
           where t.id = a.id
           returning t.id, t.kind, t.service, t.owner, t.input, t.error, t.priority, t.attempts, t.max_attempts,
@@ -165,6 +175,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`drop trigger tasks_bump_version on tasklane.tasks`.execute(db);
+  await sql`
+    create trigger tasks_bump_version before update on tasklane.tasks
+    for each row when (old.* is distinct from new.*) execute function tasklane.bump_version()
+  `.execute(db);
   await sql`drop function if exists tasklane.claim_batch`.execute(db);
   await sql`drop function if exists tasklane.claim_room`.execute(db);
 }
