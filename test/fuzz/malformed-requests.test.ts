@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,7 +80,7 @@ describe('fuzzed requests against a live API process', () => {
     await database?.drop();
   });
 
-  it('answers every malformed request below 500, stays up, and completes the valid tasks sent alongside', { timeout: 240_000 }, async () => {
+  it('answers every malformed request below 500, stays up, and completes the valid tasks sent alongside', { timeout: 360_000 }, async () => {
     const seed = fuzzSeed();
     console.log(`fuzz: seed ${seed}, ${REQUESTS} requests (rerun with FUZZ_SEED=${seed})`);
     const rng = new Prng(seed);
@@ -107,6 +107,8 @@ describe('fuzzed requests against a live API process', () => {
     if (process.env.FUZZ_TIMINGS) {
       const byTransport = new Map<Transport, number>();
       for (const t of timings) byTransport.set(t.transport, (byTransport.get(t.transport) ?? 0) + t.ms);
+      const cpu = (pid: number | undefined) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 13).reduce((sum, ticks) => sum + Number(ticks), 0) / 100;
+      console.log(`fuzz: CPU seconds so far: api ${cpu(api.child.pid)}, worker ${cpu(worker.child.pid)}, this process ${process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6}`);
       console.log(`fuzz: time per transport ${[...byTransport].map(([tr, ms]) => `${tr} ${Math.round(ms / 1000)} s`).join(', ')}`);
       for (const t of timings.sort((a, b) => b.ms - a.ms).slice(0, 40)) console.log(`${Math.round(t.ms)} ms #${t.index} ${cases[t.index]!.describe(target).slice(0, 200)}`);
     }
