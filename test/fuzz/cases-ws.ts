@@ -37,10 +37,9 @@ function converse(port: number, c: Conversation): Promise<string | undefined> {
     let socket: WebSocket;
     try {
       socket = new WebSocket(`ws://127.0.0.1:${port}${c.path}`, c.protocols, { headers: c.headers, maxPayload: 8 * 1024 * 1024 });
-    } catch (error) {
+    } catch {
       // The client library refused to build the request (e.g. a protocol name it rejects): nothing reached the server.
       resolve(undefined);
-      void error;
       return;
     }
     let fault: string | undefined;

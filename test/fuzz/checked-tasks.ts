@@ -61,7 +61,7 @@ export class CheckedTasks {
     return [...ids, cancelled];
   }
 
-  async submit(_target: FuzzTarget): Promise<void> {
+  async submit(): Promise<void> {
     const n = this.tasks.length;
     const kind = n % 3 === 0 ? 'video' : 'image';
     const fails = n % 10 === 9;
