@@ -77,6 +77,74 @@ describe('TaskFeed', () => {
     feed.close();
   });
 
+  it('gives a follower that reads late the newest state instead of every step, and always the terminal one', async () => {
+    const store = new TaskStore(pool);
+    const bus = new HandBus();
+    const feed = new TaskFeed(store, bus);
+    const { task } = await store.submit({ kind: 'video' });
+    const following = feed.follow(task.id);
+    expect((await following.next()).value).toMatchObject({ status: 'pending', version: 1 });
+    // Three changes land while nobody reads: only the newest is kept for the reader.
+    let latest = task;
+    for (const status of ['processing', 'pending', 'processing']) {
+      latest = (await pool.query(`update tasklane.tasks set status = $2 where id = $1 returning version`, [task.id, status])).rows[0];
+      bus.announce({ ...task, status: status as Task['status'], version: (latest as unknown as { version: number }).version });
+    }
+    await expect.poll(() => feed.rowsRead).toBeGreaterThanOrEqual(1);
+    const { task: cancelled } = await store.cancel(task.id);
+    bus.announce(cancelled);
+    const states: string[] = [];
+    for await (const state of following) states.push(`${state.status}@${state.version}`);
+    expect(states.at(-1)).toBe(`cancelled@${cancelled.version}`);
+    expect(states.length).toBeLessThan(4);
+    expect(feed.size.tasks).toBe(0);
+    feed.close();
+  });
+
+  it('pushes states to a sink in version order, holds the newest while the sink is full, and ends after the terminal one', async () => {
+    const store = new TaskStore(pool);
+    const bus = new HandBus();
+    const feed = new TaskFeed(store, bus);
+    const { task } = await store.submit({ kind: 'image' });
+    const following = feed.follow(task.id);
+    expect((await following.next()).value).toMatchObject({ version: 1 });
+    const pushed: number[] = [];
+    let ended: unknown = 'not yet';
+    let accept = false;
+    following.pushTo({
+      next: (state) => {
+        pushed.push(state.version);
+        return accept;
+      },
+      end: (error) => (ended = error),
+    });
+    const claimed = (await pool.query(`update tasklane.tasks set status = 'processing' where id = $1 returning *`, [task.id])).rows[0] as { version: number };
+    bus.announce({ ...task, status: 'processing', version: claimed.version });
+    await expect.poll(() => pushed).toEqual([claimed.version]);
+    // The sink said it is full: the next states wait, coalesced to the newest.
+    const { task: cancelled } = await store.cancel(task.id);
+    bus.announce(cancelled);
+    await expect.poll(() => feed.rowsRead).toBeGreaterThanOrEqual(2);
+    expect(pushed).toEqual([claimed.version]);
+    accept = true;
+    following.resume();
+    expect(pushed).toEqual([claimed.version, cancelled.version]);
+    expect(ended).toBeUndefined();
+    expect(feed.size.tasks).toBe(0);
+    feed.close();
+  });
+
+  it('fails a follower of an unknown task with NOT_FOUND and hands it nothing announced for that id', async () => {
+    const store = new TaskStore(pool);
+    const bus = new HandBus();
+    const feed = new TaskFeed(store, bus);
+    const following = feed.follow('tsk_00000000000000000000000000');
+    await expect(following.next()).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await following.next()).toEqual({ value: undefined, done: true });
+    expect(feed.size.tasks).toBe(0);
+    feed.close();
+  });
+
   it('hands listeners to every task the changes they missed while the bus was away', async () => {
     const store = new TaskStore(pool);
     const bus = new HandBus();

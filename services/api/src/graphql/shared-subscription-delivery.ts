@@ -55,8 +55,6 @@ export class SharedSubscriptionDelivery implements AsyncGenerator<never, void, u
     private readonly socket: WebSocket,
     subscriptionId: string,
     private readonly source: SubscriptionStream<object>,
-    /** The operation's own result stream (unread); returned so its wrappers let go too. */
-    private readonly operation: AsyncIterator<unknown>,
     private readonly shareKey: string,
     private readonly args: ExecutionArgs,
     private readonly mask: MaskErrors,
@@ -147,7 +145,9 @@ export class SharedSubscriptionDelivery implements AsyncGenerator<never, void, u
   private async close(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await Promise.all([this.source.return(), this.operation.return?.()]);
+    // The operation's own result stream (executor and masking wrappers around the source) is
+    // never read and holds nothing outside itself: ending the source is all the cleanup there is.
+    await this.source.return();
   }
 
   [Symbol.asyncIterator](): this {

@@ -48,7 +48,7 @@ async function subscribeShared(args: ExecutionArgs, mask: MaskErrors) {
   if (!shared || !(Symbol.asyncIterator in result)) return result;
   const source = streamOpenedWith(shared.signal);
   if (!source) return result;
-  return new SharedSubscriptionDelivery(shared.socket, shared.id, source, result[Symbol.asyncIterator](), shared.key, args, mask);
+  return new SharedSubscriptionDelivery(shared.socket, shared.id, source, shared.key, args, mask);
 }
 
 /**

@@ -115,6 +115,35 @@ describe('taskUpdated', () => {
     expect(await watcher.ended()).toBe(true);
   });
 
+  it('gives subscribers of one task sharing an operation the same states, and each other selection its own shape', async () => {
+    const worker = server.worker('ws_shared');
+    const task = await submit(server, { kind: 'ws_shared' });
+    const narrow = `subscription($id: ID!) { taskUpdated(id: $id) { status progress version } }`;
+    const same = [0, 1, 2].map(() => reader(server.ws().iterate({ query: FOLLOW, variables: { id: task['id'] } })));
+    const other = reader(server.ws().iterate({ query: narrow, variables: { id: task['id'] } }));
+    for (const events of same) expect(await events.next()).toMatchObject({ status: 'PENDING', version: 1 });
+    expect(await other.next()).toEqual({ status: 'PENDING', progress: 0, version: 1 });
+    const held = await worker.claim();
+    await worker.progress(held, 50, 'Half');
+    await worker.complete(held, { done: true });
+    const seen = await Promise.all(
+      same.map(async (events) => {
+        const states: Event[] = [];
+        // Intermediate states may be coalesced; the final one never is.
+        while (states.at(-1)?.['status'] !== 'COMPLETED') states.push(await events.next());
+        expect(await events.ended()).toBe(true);
+        return states.at(-1);
+      }),
+    );
+    expect(seen[0]).toMatchObject({ status: 'COMPLETED', progress: 100, result: { done: true } });
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[2]).toEqual(seen[0]);
+    let last = await other.next();
+    while (last['status'] !== 'COMPLETED') last = await other.next();
+    expect(last).toEqual({ status: 'COMPLETED', progress: 100, version: seen[0]!['version'] });
+    expect(await other.ended()).toBe(true);
+  });
+
   it('answers NOT_FOUND for an unknown id over graphql-ws', async () => {
     const iterator = server.ws().iterate({ query: FOLLOW, variables: { id: 'vid_00000000000000000000000000' } });
     const first = await iterator.next().then(
