@@ -71,9 +71,8 @@ export interface TaskStoreOptions extends ChangePublishing {
 
 const GET_BY_ID = 'select * from tasklane.tasks where id = $1';
 
-interface InsertedRow {
-  id: string;
-  input: JsonValue;
+interface InsertedBatch {
+  ids: string[];
   now_ms: number;
   created_ms: number;
 }
@@ -83,14 +82,17 @@ interface PreparedTask {
   kind: string;
   service: string | null;
   owner: string;
+  /** The input as JSON text. */
+  input: string;
   priority: number;
   run_at: string | null;
   max_attempts: number;
   idempotency_key: string | null;
+  request_hash: string | null;
 }
 
 /** A task just inserted, as the table now holds it (the defaults of 0001's columns). */
-function newTask(p: PreparedTask, row: InsertedRow): Task {
+function newTask(p: PreparedTask, row: InsertedBatch): Task {
   const now = new Date(row.now_ms);
   return {
     id: p.id,
@@ -100,7 +102,8 @@ function newTask(p: PreparedTask, row: InsertedRow): Task {
     status: 'pending',
     progress: 0,
     message: 'Task queued',
-    input: row.input,
+    // As it reads back from jsonb, which keeps the JSON value but not object key order.
+    input: JSON.parse(p.input) as JsonValue,
     result: null,
     error: null,
     priority: p.priority,
@@ -144,7 +147,7 @@ export class TaskStore {
    */
   async submitMany(tasks: readonly NewTask[], scope: Scope = {}): Promise<SubmitResult[]> {
     const owner = scope.owner ?? DEFAULT_OWNER;
-    const prepared = tasks.map((raw, index) => {
+    const prepared = tasks.map((raw, index): PreparedTask => {
       let valid;
       try {
         valid = validateNewTask(raw, this.maxInputBytes);
@@ -157,7 +160,7 @@ export class TaskStore {
         kind: valid.kind,
         service: valid.service,
         owner,
-        input: valid.input,
+        input: JSON.stringify(valid.input),
         priority: valid.priority,
         run_at: valid.runAt?.toISOString() ?? null,
         max_attempts: valid.maxAttempts,
@@ -166,34 +169,46 @@ export class TaskStore {
       };
     });
     if (prepared.length === 0) return [];
-    // Only what the database decides comes back (the stored input, the statement's clock): the
-    // rest of each new task is what was sent, which is cheaper than reading whole rows back.
-    const { rows } = await this.pool.query<InsertedRow>(
+    // One array per column (measured faster than one jsonb document of records). Only what the
+    // database decides comes back: which ids went in (a repeated idempotency key does not) and the
+    // statement's clock; the rest of each new task is what was sent.
+    const column = <K extends keyof PreparedTask>(key: K) => prepared.map((p) => p[key]);
+    const { rows } = await this.pool.query<InsertedBatch>(
       `with inserted as (
          insert into tasklane.tasks
            (id, kind, service, owner, status, message, input, priority, run_at, max_attempts, idempotency_key, request_hash)
-         select x.id, x.kind, x.service, x.owner, 'pending', 'Task queued', x.input, x.priority,
+         select x.id, x.kind, x.service, x.owner, 'pending', 'Task queued', x.input::jsonb, x.priority,
                 coalesce(x.run_at, now()), x.max_attempts, x.idempotency_key, x.request_hash
-         from jsonb_to_recordset($1::jsonb) as x(id text, kind text, service text, owner text, input jsonb,
-                priority int, run_at timestamptz, max_attempts int, idempotency_key text, request_hash text)
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[], $8::int[],
+                $9::text[], $10::text[]) as x(id, kind, service, owner, input, priority, run_at, max_attempts, idempotency_key, request_hash)
          on conflict (owner, idempotency_key) where idempotency_key is not null do nothing
-         returning id, input
+         returning id
        )
-       select id, input, (extract(epoch from now()) * 1000)::float8 as now_ms,
-              (extract(epoch from now()::timestamptz(3)) * 1000)::float8 as created_ms
-       from inserted`,
-      [JSON.stringify(prepared)],
+       select array(select id from inserted) as ids, (extract(epoch from now()) * 1000)::float8 as now_ms,
+              (extract(epoch from now()::timestamptz(3)) * 1000)::float8 as created_ms`,
+      [
+        column('id'),
+        column('kind'),
+        column('service'),
+        column('owner'),
+        column('input'),
+        column('priority'),
+        column('run_at'),
+        column('max_attempts'),
+        column('idempotency_key'),
+        column('request_hash'),
+      ],
     );
+    const batch = rows[0]!;
     announce(
       this.onChanges,
-      rows.map((row) => ({ id: row.id, version: 1, status: 'pending' })),
+      batch.ids.map((id) => ({ id, version: 1, status: 'pending' })),
     );
-    const inserted = new Map(rows.map((row) => [row.id, row]));
+    const inserted = new Set(batch.ids);
     const results: SubmitResult[] = [];
     for (const p of prepared) {
-      const row = inserted.get(p.id);
-      if (row) {
-        results.push({ task: newTask(p, row), replayed: false });
+      if (inserted.has(p.id)) {
+        results.push({ task: newTask(p, batch), replayed: false });
         continue;
       }
       // Skipped by ON CONFLICT: an earlier request holds this key (it waited for that one to commit).
