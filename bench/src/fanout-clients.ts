@@ -106,6 +106,11 @@ async function until(check: () => boolean, timeoutMs: number): Promise<void> {
 
 async function handle(message: ToClients): Promise<void> {
   if (message.type === 'open') {
+    // A fresh set each time: the bench reuses its probe process for the real subscribers.
+    subscribers.length = 0;
+    receipts.clear();
+    initial = failed = outOfOrder = 0;
+    firstFailure = undefined;
     const batch = 250;
     for (let start = 0; start < message.ids.length; start += batch) {
       const end = Math.min(message.ids.length, start + batch);
