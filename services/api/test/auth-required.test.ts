@@ -72,7 +72,7 @@ describe('REST without a usable key', () => {
 describe('GraphQL over HTTP and SSE without a usable key', () => {
   it('answers HTTP 401 with extensions.code UNAUTHENTICATED on GET, POST and SSE', async () => {
     for (const [label, authorization, reason] of badCredentials()) {
-      const headers = authorization ? { authorization } : {};
+      const headers: Record<string, string> = authorization ? { authorization } : {};
       const post = await http(`${server.origin}/graphql`, {
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/json', accept: 'application/graphql-response+json' },
