@@ -6,6 +6,12 @@ import { problem, sendProblem } from './rest/problem.ts';
 export interface CrossSiteGuardOptions {
   /** Origins besides the server's own that browsers may call from (`ALLOWED_ORIGINS`). */
   allowedOrigins: readonly string[];
+  /**
+   * Refuse requests whose `Host` is not a loopback name. Set when the server listens on loopback
+   * with `AUTH=off`: a DNS-rebinding page sends its own origin as both `Origin` and `Host`, so the
+   * origin check alone cannot tell it from the dashboard; its `Host` is still the attacker's name.
+   */
+  loopbackHostsOnly?: boolean;
 }
 
 interface RequestLine {
@@ -54,6 +60,30 @@ export function crossSiteRefusal({ method, headers }: RequestLine, allowed: read
   return 'Cross-site browser requests are refused; call the API from its own origin or one listed in ALLOWED_ORIGINS';
 }
 
+/** `localhost`, `*.localhost`, `127.x.x.x` and `[::1]`, with or without a port. */
+export function isLoopbackHost(host: string): boolean {
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${host}`).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return (
+    hostname === 'localhost' ||
+    hostname.endsWith('.localhost') ||
+    hostname === '[::1]' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
+  );
+}
+
+/** Why a request must be refused for its `Host` (see `loopbackHostsOnly`), or undefined. */
+export function hostRefusal(headers: IncomingHttpHeaders): string | undefined {
+  const host = single(headers.host);
+  // HTTP/1.0 clients may send no Host; a browser always sends one.
+  if (host === undefined || isLoopbackHost(host)) return undefined;
+  return `Host ${host.slice(0, 200)} is not a loopback name; this server listens on loopback with AUTH=off, so it answers only localhost, 127.0.0.1 or [::1] (set AUTH=on to serve other names)`;
+}
+
 function refuse(request: FastifyRequest, reply: FastifyReply, reason: string): FastifyReply {
   const path = request.url.split('?')[0] ?? '';
   if (path.startsWith('/api/')) return sendProblem(reply, problem('forbidden', reason, { code: 'FORBIDDEN' }));
@@ -68,9 +98,9 @@ function refuse(request: FastifyRequest, reply: FastifyReply, reason: string): F
  * Refuses cross-site browser requests on every route, WebSocket upgrades included (the hook runs
  * before `@fastify/websocket` completes a handshake, so a refused socket never opens).
  */
-export function registerCrossSiteGuard(app: FastifyInstance, { allowedOrigins }: CrossSiteGuardOptions): void {
+export function registerCrossSiteGuard(app: FastifyInstance, { allowedOrigins, loopbackHostsOnly = false }: CrossSiteGuardOptions): void {
   app.addHook('onRequest', async (request, reply) => {
-    const reason = crossSiteRefusal(request, allowedOrigins);
+    const reason = (loopbackHostsOnly ? hostRefusal(request.headers) : undefined) ?? crossSiteRefusal(request, allowedOrigins);
     if (reason !== undefined) return refuse(request, reply, reason);
   });
 }

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { AppContext } from './app-context.ts';
+import { listensOnLoopback } from './auth/auth-off-warning.ts';
 import { registerCrossSiteGuard } from './cross-site-guard.ts';
 import { registerDashboard } from './dashboard-route.ts';
 import { registerHealthRoutes } from './health-routes.ts';
@@ -26,7 +27,10 @@ export async function buildServer(ctx: AppContext, { logger = false }: ServerOpt
   });
   // A bigger frame makes `ws` close the socket with 1009 (message too big).
   await app.register(websocket, { options: { maxPayload: maxBodyBytes } });
-  registerCrossSiteGuard(app, { allowedOrigins });
+  registerCrossSiteGuard(app, {
+    allowedOrigins,
+    loopbackHostsOnly: ctx.config.auth === 'off' && listensOnLoopback(ctx.config),
+  });
   const metrics = createMetrics(ctx);
   registerMetrics(app, metrics);
   registerHealthRoutes(app, ctx);

@@ -158,3 +158,46 @@ describe('WebSocket upgrades', () => {
     expect(await handshake(`/ws/tasks/${id}`, { origin: server.origin })).toBe('open');
   });
 });
+
+/** GET with a `Host` of our choosing (fetch does not let a caller set it, as a browser would not). */
+function getWithHost(target: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = get(target, { headers: { host, 'sec-fetch-site': 'same-origin', origin: `http://${host}` } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+  });
+}
+
+describe('DNS rebinding with AUTH=off on loopback', () => {
+  it('refuses a request whose Host is another name, even when its Origin matches that Host', async () => {
+    const port = new URL(server.origin).port;
+    const rebound = await getWithHost(`${server.origin}/api/v1/tasks`, `rebind.example:${port}`);
+    expect(rebound.status).toBe(403);
+    expect(JSON.parse(rebound.body)).toMatchObject({ code: 'FORBIDDEN' });
+    expect(rebound.body).toContain('loopback');
+    const graphql = await getWithHost(`${server.origin}/graphql?query=%7B__typename%7D`, `rebind.example:${port}`);
+    expect(graphql.status).toBe(403);
+  });
+
+  it('answers loopback names: localhost, 127.0.0.1 and [::1]', async () => {
+    const port = new URL(server.origin).port;
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `app.localhost:${port}`]) {
+      expect((await getWithHost(`${server.origin}/api/v1/tasks`, host)).status).toBe(200);
+    }
+  });
+
+  it('does not check Host once auth is on (keys, not the network, guard the API then)', async () => {
+    const guarded = await startHardeningServer({ AUTH: 'on' });
+    try {
+      const port = new URL(guarded.origin).port;
+      // 401, not 403: the request got past the Host check to authentication.
+      expect((await getWithHost(`${guarded.origin}/api/v1/tasks`, `api.example.com:${port}`)).status).toBe(401);
+    } finally {
+      await guarded.close();
+    }
+  });
+});
