@@ -45,6 +45,8 @@ export const openApiDocument = {
     license: { name: 'MIT', identifier: 'MIT' },
   },
   servers: [{ url: '/' }],
+  // Keys are required only with AUTH=on; with auth off every request is the default owner.
+  security: [{ bearerAuth: [] }, {}],
   tags: [
     { name: 'tasks', description: 'The seed contract and its extensions' },
     { name: 'push', description: 'Server-Sent Events and WebSocket updates' },
@@ -176,6 +178,7 @@ export const openApiDocument = {
     },
     '/api/v1/openapi.json': {
       get: {
+        security: [],
         tags: ['meta'],
         operationId: 'openApiDocument',
         summary: 'This document',
@@ -184,6 +187,7 @@ export const openApiDocument = {
     },
     '/api/docs': {
       get: {
+        security: [],
         tags: ['meta'],
         operationId: 'apiReference',
         summary: 'This document as a self-contained HTML page',
@@ -192,6 +196,15 @@ export const openApiDocument = {
     },
   },
   components: {
+    securitySchemes: {
+      bearerAuth: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          'An API key from `tasklane keys create --owner <name>`, as `Authorization: Bearer <key>` (AUTH=on). ' +
+          'A missing or unknown key answers 401 problem+json with `WWW-Authenticate: Bearer`; another owner\'s task answers 404.',
+      },
+    },
     schemas: {
       Task: {
         type: 'object',
