@@ -13,7 +13,7 @@ export type SortOrder =
 export type SubmitTaskInput = {
   /** Submitting again with the same key and the same request returns the original task; with another request, IDEMPOTENCY_CONFLICT. */
   idempotencyKey?: string | null | undefined;
-  /** Free-form JSON for the handler (at most 64 KiB). Default {}. */
+  /** Free-form JSON for the handler, at most MAX_INPUT_BYTES serialised (64 KiB unless configured). Default {}. */
   input?: JsonValue | null | undefined;
   /** 1-32 lowercase letters, digits or _, starting with a letter (video, image, …). */
   kind: string;

@@ -6,7 +6,7 @@ const SubmitTaskInput = builder.inputType('SubmitTaskInput', {
   fields: (t) => ({
     kind: t.string({ required: true, description: '1-32 lowercase letters, digits or _, starting with a letter (video, image, …).' }),
     service: t.string({ description: 'The provider to use, e.g. veo3.' }),
-    input: t.field({ type: 'JSON', description: 'Free-form JSON for the handler (at most 64 KiB). Default {}.' }),
+    input: t.field({ type: 'JSON', description: 'Free-form JSON for the handler, at most MAX_INPUT_BYTES serialised (64 KiB unless configured). Default {}.' }),
     priority: t.int({ description: 'Higher runs first, -1000 to 1000. Default 0.' }),
     maxAttempts: t.int({ description: 'Attempts before the task fails for good, 1-100. Default 3.' }),
     runAt: t.field({ type: 'DateTime', description: 'Do not start before this time. Default now.' }),
