@@ -14,6 +14,11 @@ export interface RateLimitSettings {
   subscriptions: number;
   /** Where the counters live: the task database, or Redis (`REDIS_URL`). @default 'postgres' */
   store: RateLimitStoreKind;
+  /**
+   * How long a held subscription slot counts after its process last renewed it: the bound on how
+   * long a crashed replica's subscriptions keep counting. @default 30
+   */
+  slotTtlSeconds: number;
 }
 
 /**
@@ -131,6 +136,7 @@ function readRateLimits(env: Env, auth: 'on' | 'off', redisUrl: string | undefin
     submissionsPerMinute: integer(env, 'RATE_LIMIT_SUBMISSIONS_PER_MINUTE', on ? DEFAULT_RATE_LIMITS.submissionsPerMinute : 0, 0, MAX_RATE_LIMIT),
     subscriptions: integer(env, 'RATE_LIMIT_SUBSCRIPTIONS', on ? DEFAULT_RATE_LIMITS.subscriptions : 0, 0, MAX_RATE_LIMIT),
     store,
+    slotTtlSeconds: integer(env, 'RATE_LIMIT_SLOT_TTL_SECONDS', 30, 3, 3600),
   };
 }
 

@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 
 describe('rate limit settings', () => {
   it('leaves the quick start (auth off) unlimited unless limits are set', () => {
-    expect(loadConfig({}).rateLimits).toEqual({ submissionsPerMinute: 0, subscriptions: 0, store: 'postgres' });
+    expect(loadConfig({}).rateLimits).toEqual({ submissionsPerMinute: 0, subscriptions: 0, store: 'postgres', slotTtlSeconds: 30 });
   });
 
   it('applies the default limits when auth is on', () => {
-    expect(loadConfig({ AUTH: 'on' }).rateLimits).toEqual({ ...DEFAULT_RATE_LIMITS, store: 'postgres' });
+    expect(loadConfig({ AUTH: 'on' }).rateLimits).toEqual({ ...DEFAULT_RATE_LIMITS, store: 'postgres', slotTtlSeconds: 30 });
   });
 
   it('takes explicit limits with auth on or off, 0 meaning unlimited', () => {
@@ -21,9 +21,14 @@ describe('rate limit settings', () => {
     ['RATE_LIMIT_SUBMISSIONS_PER_MINUTE', '1.5'],
     ['RATE_LIMIT_SUBSCRIPTIONS', 'lots'],
     ['RATE_LIMIT_STORE', 'memcached'],
+    ['RATE_LIMIT_SLOT_TTL_SECONDS', '1'],
   ])('refuses %s=%s with an error naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(`Invalid ${name}=`);
+  });
+
+  it('takes how long a dead replica\'s subscription slots keep counting', () => {
+    expect(loadConfig({ RATE_LIMIT_SLOT_TTL_SECONDS: '8' }).rateLimits.slotTtlSeconds).toBe(8);
   });
 
   it('needs REDIS_URL for the Redis store', () => {

@@ -12,6 +12,7 @@ import { untilQuietPartOfMinute } from './rate-limit-clock.ts';
 const API_MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const SUBMISSIONS_PER_MINUTE = 5;
 const SUBSCRIPTIONS = 2;
+const SLOT_TTL_SECONDS = 8;
 const FOLLOW = 'subscription($id: ID!) { taskUpdated(id: $id) { id status } }';
 
 type Owner = 'alice' | 'bob';
@@ -65,6 +66,8 @@ function describeCluster(store: 'postgres' | 'redis'): void {
             RATE_LIMIT_SUBMISSIONS_PER_MINUTE: String(SUBMISSIONS_PER_MINUTE),
             RATE_LIMIT_SUBSCRIPTIONS: String(SUBSCRIPTIONS),
             RATE_LIMIT_STORE: store,
+            // Short, so a killed process's slot is given back within seconds.
+            RATE_LIMIT_SLOT_TTL_SECONDS: String(SLOT_TTL_SECONDS),
             ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
             DATABASE_POOL_SIZE: '4',
           }),
@@ -175,8 +178,8 @@ function describeCluster(store: 'postgres' | 'redis'): void {
       const dying = procs[1]!;
       dying.kill('SIGKILL');
       await dying.exited;
-      // Nobody gave the dead process's slot back: it counts until it expires (30 s after its last
-      // renewal), then the surviving process grants it again.
+      // Nobody gave the dead process's slot back: it counts until it expires (SLOT_TTL_SECONDS
+      // after its last renewal), then the surviving process grants it again.
       expect((await firstResult(follow(onFirst, 'alice')))?.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
       const revived = await until(
         'the killed process to stop holding a slot',

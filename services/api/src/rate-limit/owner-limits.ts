@@ -50,6 +50,7 @@ export class OwnerLimits {
       kind: settings.store,
       pool,
       redisUrl,
+      slotTtlMs: settings.slotTtlSeconds * 1000,
       ...(options.onError ? { onError: options.onError } : {}),
     });
     return new OwnerLimits(limiter, settings, options);
