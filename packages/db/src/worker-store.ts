@@ -115,19 +115,13 @@ export class WorkerStore {
     const { rows } = await this.pool.query<ChangedRow>({
       name: 'tasklane_complete',
       text: `update tasklane.tasks t
-               set status = 'completed', progress = 100, result = x.result::jsonb, service = coalesce(x.service, t.service),
+               set status = 'completed', progress = 100, result = x.result, service = coalesce(x.service, t.service),
                    message = 'Task completed successfully', error = null, lease_owner = null,
                    completed_at = now(), finished_at = now(), version = t.version + 1, updated_at = now()
-             from unnest($2::text[], $3::int[], $4::text[], $5::text[]) as x(id, attempt, result, service)
+             from jsonb_to_recordset($2::jsonb) as x(id text, attempt int, result jsonb, service text)
              where t.id = x.id and t.status = 'processing' and t.lease_owner = $1 and t.attempts = x.attempt
              returning t.id, t.version, t.status`,
-      values: [
-        this.workerId,
-        completions.map((c) => c.id),
-        completions.map((c) => c.attempt),
-        completions.map((c) => c.resultJson ?? JSON.stringify(c.result ?? null)),
-        completions.map((c) => c.service ?? null),
-      ],
+      values: [this.workerId, completionsJson(completions)],
     });
     announce(this.onChanges, rows);
     return new Set(rows.map((r) => r.id));
@@ -187,3 +181,13 @@ export class WorkerStore {
   }
 }
 
+/** The batch as one JSON array for jsonb_to_recordset, reusing each result's serialized text. */
+function completionsJson(completions: readonly Completion[]): string {
+  let json = '[';
+  for (let i = 0; i < completions.length; i++) {
+    const c = completions[i]!;
+    const result = c.resultJson ?? JSON.stringify(c.result ?? null);
+    json += `${i === 0 ? '' : ','}{"id":${JSON.stringify(c.id)},"attempt":${c.attempt},"result":${result},"service":${JSON.stringify(c.service ?? null)}}`;
+  }
+  return `${json}]`;
+}
