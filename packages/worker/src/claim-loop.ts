@@ -9,6 +9,8 @@ export interface ClaimLoopOptions {
   freeSlots: () => number;
   /** Starts the claimed tasks; called before the next claim is sent. */
   onClaimed: (tasks: Task[]) => void;
+  /** Gives back tasks a claim returned after `stop()` was called (it was sent before). */
+  onClaimedAfterStop: (tasks: Task[]) => Promise<void>;
   pollIntervalMs: number;
   log: Logger;
 }
@@ -58,7 +60,7 @@ export class ClaimLoop {
     });
   }
 
-  /** Stops claiming; resolves once a claim in flight has returned (its tasks are started). */
+  /** Stops claiming; resolves once a claim in flight has returned and its tasks are given back. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.pollTimer);
@@ -85,6 +87,11 @@ export class ClaimLoop {
           this.wake();
         }, delay);
         this.again = false;
+        return;
+      }
+      // A stopping worker starts nothing new, even what a claim sent before the stop has found.
+      if (this.stopped) {
+        if (tasks.length > 0) await this.options.onClaimedAfterStop(tasks);
         return;
       }
       if (tasks.length > 0) this.options.onClaimed(tasks);

@@ -104,6 +104,13 @@ class TasklaneWorker implements Worker {
       onClaimed: (tasks) => {
         for (const task of tasks) this.startTask(task);
       },
+      onClaimedAfterStop: async (tasks) => {
+        try {
+          await this.store.release(tasks.map((task) => ({ id: task.id, attempt: task.attempts })));
+        } catch (error) {
+          this.log.error('could not give back tasks claimed while stopping; the lease sweep will retry them', errorFields(error));
+        }
+      },
       pollIntervalMs: this.settings.pollIntervalMs,
       log: this.log,
     });
