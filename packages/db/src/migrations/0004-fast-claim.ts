@@ -74,51 +74,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     end $$
   `.execute(db);
 
-  // The claim 0001 defined, kept for processes still running the previous release; it now takes
-  // the slots too, so that it never runs beside a fast claim.
-  await sql`
-    create or replace function tasklane.claim(
-      p_worker text, p_max integer, p_kinds text[], p_total_cap integer, p_kind_caps jsonb, p_lease_seconds integer
-    ) returns setof tasklane.tasks language plpgsql
-    set enable_bitmapscan = off set enable_seqscan = off
-    as $$
-    declare
-      v_room integer;
-      v_left jsonb;
-      v_full text[];
-    begin
-      insert into tasklane.workers as w (id, expires_at) values (p_worker, now() + make_interval(secs => p_lease_seconds))
-        on conflict (id) do update set expires_at = excluded.expires_at
-        where w.expires_at < now() + make_interval(secs => p_lease_seconds / 2.0);
-      select r.room, r.kinds_left, r.kinds_full into v_room, v_left, v_full
-        from tasklane.claim_room(p_max, p_kinds, p_total_cap, p_kind_caps, false) r;
-      if v_room <= 0 then
-        return;
-      end if;
-      return query
-        with candidates as (
-          select t.id, t.kind, t.priority, t.run_at
-          from tasklane.tasks t
-          where t.status = 'pending' and t.run_at <= now() and t.kind = any(p_kinds) and t.kind <> all(v_full)
-          order by t.priority desc, t.run_at, t.id
-          limit v_room
-          for update skip locked
-        ), allowed as (
-          select c.id from (
-            select id, kind, row_number() over (partition by kind order by priority desc, run_at, id) as rn
-            from candidates
-          ) c
-          where c.rn <= coalesce((v_left ->> c.kind)::integer, v_room)
-        )
-        update tasklane.tasks t
-          set status = 'processing', attempts = t.attempts + 1, started_at = now(), lease_owner = p_worker,
-              progress = 0, message = 'Task processing started'
-          from allowed a
-          where t.id = a.id
-          returning t.*;
-    end $$
-  `.execute(db);
-
   // What a worker needs of a claimed task. Timestamps come as epoch milliseconds (cheap to turn
   // into dates, unlike timestamp text); status, progress, message, lease owner and the finished
   // fields are what the claim just set, so they are not sent back; result is null on every
@@ -170,6 +125,23 @@ export async function up(db: Kysely<unknown>): Promise<void> {
           returning t.id, t.kind, t.service, t.owner, t.input, t.error, t.priority, t.attempts, t.max_attempts,
             t.idempotency_key, t.version, (extract(epoch from t.run_at) * 1000)::float8,
             (extract(epoch from t.created_at) * 1000)::float8, (extract(epoch from now()) * 1000)::float8;
+    end $$
+  `.execute(db);
+
+  // The claim 0001 defined, kept for processes still running the previous release: now a thin
+  // wrapper over claim_batch, so it takes the same slots and never runs beside a fast claim.
+  await sql`
+    create or replace function tasklane.claim(
+      p_worker text, p_max integer, p_kinds text[], p_total_cap integer, p_kind_caps jsonb, p_lease_seconds integer
+    ) returns setof tasklane.tasks language plpgsql
+    as $$
+    declare
+      v_ids text[];
+    begin
+      select array_agg(b.id) into v_ids
+        from tasklane.claim_batch(p_worker, p_max, p_kinds, p_total_cap, p_kind_caps, p_lease_seconds, false) b;
+      -- A statement of its own, so its snapshot sees the rows as the claim left them.
+      return query select t.* from tasklane.tasks t where t.id = any(v_ids);
     end $$
   `.execute(db);
 }
