@@ -3,6 +3,7 @@ import { TaskNotFoundError, isTaskId } from '@tasklane/core';
 import type { AppContext } from '../app-context.ts';
 import { authenticateSocket } from '../auth/socket-auth.ts';
 import { RateLimitedError } from '../rate-limit/rate-limited-error.ts';
+import { fitCloseReason } from '../close-reason.ts';
 import { taskBodyJson } from './task-body.ts';
 
 /** Close codes of the task socket: 1000 after the final state, 4xxx (application range) for errors. */
@@ -37,8 +38,7 @@ export function registerTaskSocket(app: FastifyInstance, ctx: AppContext): void 
         request.caller = caller;
         // After authenticating, so that a caller without a key learns nothing, not even this.
         if (!isTaskId(id)) {
-          // A close reason must fit in 123 bytes of UTF-8: cut the client's id by bytes, not characters.
-          if (socket.readyState === socket.OPEN) socket.close(TaskSocketClose.NotFound, `Task ${Buffer.from(id).subarray(0, 60).toString()} not found`);
+          if (socket.readyState === socket.OPEN) socket.close(TaskSocketClose.NotFound, fitCloseReason(`Task ${id} not found`));
           return;
         }
         release = await ctx.limits.openSubscription(caller.owner);

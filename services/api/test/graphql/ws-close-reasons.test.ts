@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { fitCloseReason } from '../../src/graphql/client-message-guard.ts';
+import { fitCloseReason } from '../../src/close-reason.ts';
 import { startHardeningServer, type HardeningServer } from '../hardening/hardening-server.ts';
 
 let server: HardeningServer;
