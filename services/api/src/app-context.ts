@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Config } from '@tasklane/core';
 import type { EventBus, TaskFeed, TaskStore } from '@tasklane/db';
+import type { KeyVerifier } from './auth/key-verifier.ts';
 import type { OwnerLimits } from './rate-limit/owner-limits.ts';
 
 /** What every route and resolver of one API process shares. */
@@ -12,4 +13,6 @@ export interface AppContext {
   feed: TaskFeed;
   /** Per-owner submission and subscription limits, shared by every API process. */
   limits: OwnerLimits;
+  /** Checks API keys (with a short cache of what it read) when `AUTH=on`. */
+  keys: KeyVerifier;
 }

@@ -1,6 +1,7 @@
 import type { Config } from '@tasklane/core';
-import { createEventBus, createPool, TaskFeed, TaskStore } from '@tasklane/db';
+import { ApiKeyStore, createEventBus, createPool, TaskFeed, TaskStore } from '@tasklane/db';
 import type { AppContext } from './app-context.ts';
+import { KeyVerifier } from './auth/key-verifier.ts';
 import { OwnerLimits } from './rate-limit/owner-limits.ts';
 
 export interface AppContextOptions {
@@ -34,6 +35,7 @@ export async function createAppContext(
     bus,
     feed,
     limits,
+    keys: new KeyVerifier(new ApiKeyStore(pool)),
     async close() {
       feed.close();
       await limits.close();

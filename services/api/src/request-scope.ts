@@ -1,8 +1,6 @@
-import type pg from 'pg';
 import { DEFAULT_OWNER } from '@tasklane/core';
-import { ApiKeyStore, type Scope } from '@tasklane/db';
+import type { Scope } from '@tasklane/db';
 import type { AppContext } from './app-context.ts';
-import { KeyVerifier } from './auth/key-verifier.ts';
 import { UnauthenticatedError } from './auth/unauthenticated-error.ts';
 
 /** Who is calling, resolved once per request (or per WebSocket connection) on every transport. */
@@ -16,18 +14,6 @@ export interface Caller {
 
 /** Every request when `AUTH=off`: the default owner, seeing every task. */
 export const AUTH_OFF_CALLER: Caller = Object.freeze({ owner: DEFAULT_OWNER, admin: true, scope: Object.freeze({}) });
-
-// One verifier (and so one key cache) per database pool, without widening AppContext for it.
-const verifiers = new WeakMap<pg.Pool, KeyVerifier>();
-
-function verifierFor(ctx: AppContext): KeyVerifier {
-  let verifier = verifiers.get(ctx.pool);
-  if (!verifier) {
-    verifier = new KeyVerifier(new ApiKeyStore(ctx.pool));
-    verifiers.set(ctx.pool, verifier);
-  }
-  return verifier;
-}
 
 /** The key in `Bearer <key>`; undefined when there is no header at all. Throws for any other scheme. */
 export function bearerToken(authorization: string | undefined): string | undefined {
@@ -46,6 +32,6 @@ export async function authenticate(ctx: AppContext, authorization: string | unde
   if (ctx.config.auth === 'off') return AUTH_OFF_CALLER;
   const token = bearerToken(authorization);
   if (token === undefined) throw UnauthenticatedError.missing();
-  const key = await verifierFor(ctx).verify(token);
+  const key = await ctx.keys.verify(token);
   return { owner: key.owner, admin: key.admin, scope: key.admin ? {} : { owner: key.owner } };
 }
