@@ -1,4 +1,5 @@
 import { maxHeaderSize } from 'node:http';
+import { DEFAULT_MAX_BODY_BYTES } from '@tasklane/core';
 import { encodeRequest, sendRaw, type RawRequest } from './raw-http.ts';
 
 /** What every generated request may use: the server's port and things that exist in it. */
@@ -68,10 +69,11 @@ export function httpCase(transport: Transport, build: (target: FuzzTarget) => Ra
       const built = build(target);
       const raw = Array.isArray(built);
       const truncated = !raw && (built.framing === 'truncated' || built.framing === 'bad-chunks');
-      // Past Node's header limit the server answers 431 and hangs up while the client may still be
-      // writing, so the client can see a reset instead: a fair answer to an oversized head.
-      const oversizedHead = !raw && headBytes(built) > maxHeaderSize;
-      const expectAnswer = options.expectAnswer ?? (!raw && !truncated && !oversizedHead);
+      // Past Node's header limit (431) or the body limit (413) the server answers and hangs up
+      // while the client may still be writing, so the client can see a reset instead: a fair
+      // answer to an oversized request.
+      const oversized = !raw && (headBytes(built) > maxHeaderSize || (built.body?.length ?? 0) > DEFAULT_MAX_BODY_BYTES);
+      const expectAnswer = options.expectAnswer ?? (!raw && !truncated && !oversized);
       const bytes = raw ? built : encodeRequest(built);
       // A HEAD answer has a Content-Length but no body.
       const headOnly = !raw && built.method === 'HEAD';
