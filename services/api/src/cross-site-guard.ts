@@ -60,8 +60,12 @@ export function crossSiteRefusal({ method, headers }: RequestLine, allowed: read
   return 'Cross-site browser requests are refused; call the API from its own origin or one listed in ALLOWED_ORIGINS';
 }
 
+const COMMON_LOOPBACK_HOST = /^(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$/;
+
 /** `localhost`, `*.localhost`, `127.x.x.x` and `[::1]`, with or without a port. */
 export function isLoopbackHost(host: string): boolean {
+  // The names every local client sends, answered without parsing a URL on each request.
+  if (COMMON_LOOPBACK_HOST.test(host)) return true;
   let hostname: string;
   try {
     hostname = new URL(`http://${host}`).hostname.toLowerCase();

@@ -13,12 +13,28 @@ export interface RegisterGraphqlOptions {
 }
 
 async function handleHttp(yoga: TasklaneYoga, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  // Passing the reply lets Yoga abort the request's signal when the client goes away (SSE).
-  const response = await yoga.handleNodeRequestAndResponse(req, reply, { req, reply });
+  // Passing the reply lets Yoga abort the request's signal when the client goes away, which only
+  // an SSE stream needs: a query or mutation answers at once, and watching for the close costs
+  // three listeners and an abort on every request.
+  const response = await (wantsEventStream(req)
+    ? yoga.handleNodeRequestAndResponse(req, reply, { req, reply })
+    : yoga.handleNodeRequest(req, { req, reply }));
   response.headers.forEach((value, key) => void reply.header(key, value));
   reply.status(response.status);
-  // A stream for SSE and incremental delivery, so events leave as they happen.
-  return reply.send(response.body);
+  // A stream for SSE and incremental delivery, so events leave as they happen. Everything else is
+  // one string already (Yoga's JSON result): sending it as such skips a stream pipeline per request
+  // that cost more than executing the operation.
+  if (isStreamed(response)) return reply.send(response.body);
+  return reply.send(await response.text());
+}
+
+function wantsEventStream(req: FastifyRequest): boolean {
+  return req.headers.accept?.includes('text/event-stream') ?? false;
+}
+
+function isStreamed(response: Response): boolean {
+  const type = response.headers.get('content-type') ?? '';
+  return type.startsWith('text/event-stream') || type.startsWith('multipart/');
 }
 
 /**

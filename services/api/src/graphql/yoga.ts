@@ -44,12 +44,16 @@ export function createTasklaneYoga(app: AppContext, { metrics, logger }: Tasklan
     context: async ({ req, request, caller }) =>
       createGraphqlContext(app, metrics, caller ?? (await httpGraphqlCaller(app, req.headers)), request?.signal),
     maskedErrors: { maskError },
+    // Fastify has already buffered the body under MAX_BODY_BYTES (413 above it) before Yoga sees
+    // it; Yoga's own limit would pipe every body through a second stream to count it again.
+    maxRequestBodySize: false,
     // GraphiQL without introspection is an editor that cannot complete or check anything.
     graphiql: limits.introspection ? { title: 'Tasklane GraphQL', defaultQuery: GRAPHIQL_DEFAULT_QUERY, subscriptionsProtocol: 'WS' } : false,
     plugins: [useFormPostGuard(), useJsonParamsGuard(), ...useArmor(limits), ...(limits.introspection ? [] : [useDisableIntrospection()])],
     landingPage: false,
     logging: {
-      debug: (...args) => logger.debug({ yoga: args }, 'graphql'),
+      // Yoga logs several debug lines per request; below debug level they are not even built.
+      debug: logger.level === 'debug' || logger.level === 'trace' ? (...args) => logger.debug({ yoga: args }, 'graphql') : () => {},
       info: (...args) => logger.info({ yoga: args }, 'graphql'),
       warn: (...args) => logger.warn({ yoga: args }, 'graphql'),
       error: (...args) => logger.error({ err: args.find((a) => a instanceof Error), yoga: args }, 'graphql error'),
