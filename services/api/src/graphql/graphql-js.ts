@@ -6,4 +6,4 @@
  * GraphQLScalarType from another module or realm"). Naming the file makes every loader agree.
  * Types may still come from 'graphql': they are the same declarations.
  */
-export { execute, getOperationAST, GraphQLError, Kind, lexicographicSortSchema, NoSchemaIntrospectionCustomRule, printSchema } from 'graphql/index.js';
+export { execute, getOperationAST, GraphQLError, GraphQLObjectType, Kind, lexicographicSortSchema, NoSchemaIntrospectionCustomRule, printSchema } from 'graphql/index.js';
