@@ -13,6 +13,7 @@ import { ratio, SkipScenario, type Scenario } from '../types.ts';
 
 const SUBSCRIPTION = 'subscription($id: ID!) { taskUpdated(id: $id) { id progress version updatedAt } }';
 const CLIENTS_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fanout-clients.ts');
+const FLOOR_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fanout-floor-server.ts');
 
 /** CPU time (user + system) a process has used so far, in ms, from /proc (clock ticks of 10 ms). */
 function cpuMs(pid: number | undefined): number {
@@ -45,6 +46,82 @@ class ClientProcess {
 
   kill(): void {
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+interface RoundsOutcome {
+  latencies: number[];
+  /** What `cpu` counted from each write to the last receipt of its round, summed. */
+  cpuMs: number;
+  expected: number;
+  missed: number;
+  outOfOrder: number;
+}
+
+/** Writes `rounds` progress states with `write` and collects every subscriber's receipt of each. */
+async function progressRounds(
+  clients: ClientProcess[],
+  rounds: number,
+  subscribers: number,
+  write: (progress: number) => Promise<void>,
+  cpu: () => number = () => 0,
+): Promise<RoundsOutcome> {
+  const outcome: RoundsOutcome = { latencies: [], cpuMs: 0, expected: 0, missed: 0, outOfOrder: 0 };
+  for (let r = 1; r <= rounds; r++) {
+    const progress = r * 10;
+    const cpuBefore = cpu();
+    await write(progress);
+    const collected = await Promise.all(clients.map((client) => client.ask({ type: 'collect', progress, timeoutMs: 20_000 }, 'collected')));
+    for (const c of collected) {
+      outcome.latencies.push(...c.latencies);
+      outcome.missed += c.missing;
+    }
+    outcome.cpuMs += cpu() - cpuBefore;
+    outcome.outOfOrder = collected.reduce((sum, c) => sum + c.outOfOrder, 0);
+    outcome.expected += subscribers;
+    await sleep(500);
+  }
+  return outcome;
+}
+
+/**
+ * The same subscribers, rounds and measurement against `fanout-floor-server.ts`: one `ws` server
+ * sending the same messages with no database, GraphQL or feed behind it. What this machine's
+ * kernel and `ws` cost for the sends alone, to read the API's p99 against.
+ */
+async function floorRounds(
+  clients: ClientProcess[],
+  ids: string[],
+  per: number,
+  subscribers: number,
+  rounds: number,
+): Promise<ReturnType<typeof summarize> & { count: number; cpuMsPerRound: number }> {
+  const floor = await startServerProcess(FLOOR_MAIN, {}, '/health');
+  try {
+    const wsUrl = `ws://127.0.0.1:${floor.port}/graphql`;
+    await Promise.all(
+      clients.map((client, p) => {
+        const mine: string[] = [];
+        for (let i = p * per; i < Math.min(subscribers, (p + 1) * per); i++) mine.push(ids[i % ids.length]!);
+        return client.ask({ type: 'open', url: wsUrl, query: SUBSCRIPTION, ids: mine }, 'opened');
+      }),
+    );
+    await sleep(1000);
+    const floorPid = floor.child.pid;
+    const { latencies, cpuMs: floorCpu } = await progressRounds(
+      clients,
+      rounds,
+      subscribers,
+      async (progress) => {
+        const res = await fetch(`${floor.baseUrl}/round?progress=${progress}`, { method: 'POST' });
+        await res.text();
+      },
+      () => cpuMs(floorPid),
+    );
+    await Promise.all(clients.map((client) => client.ask({ type: 'close' }, 'closed')));
+    return { ...summarize(latencies), count: latencies.length, cpuMsPerRound: floorCpu / rounds };
+  } finally {
+    await floor.stop();
   }
 }
 
@@ -107,30 +184,21 @@ export const fanout: Scenario = async (ctx, result) => {
     const rssSubscribed = api.rssKb();
 
     // Progress rounds: every task's progress written in one statement per round, as many workers
-    // reporting at once would.
-    const latencies: number[] = [];
-    let expected = 0;
-    let missed = 0;
-    let outOfOrder = 0;
-    // CPU the API spent per round: unlike latency, barely moved by other load on the machine.
-    let apiCpu = 0;
-    for (let r = 1; r <= rounds; r++) {
-      const progress = r * 10;
-      const cpuBefore = cpuMs(api.child.pid);
-      await pool.query(
-        `update tasklane.tasks set progress = $1, message = 'bench progress' where id = any($2::text[]) and status = 'processing'`,
-        [progress, ids],
-      );
-      const collected = await Promise.all(clients.map((client) => client.ask({ type: 'collect', progress, timeoutMs: 20_000 }, 'collected')));
-      for (const c of collected) {
-        latencies.push(...c.latencies);
-        missed += c.missing;
-      }
-      apiCpu += cpuMs(api.child.pid) - cpuBefore;
-      outOfOrder = collected.reduce((sum, c) => sum + c.outOfOrder, 0);
-      expected += subscribers;
-      await sleep(500);
-    }
+    // reporting at once would. CPU the API spent per round: unlike latency, barely moved by other
+    // load on the machine.
+    const apiPid = api.child.pid;
+    const { latencies, expected, missed, outOfOrder, cpuMs: apiCpu } = await progressRounds(
+      clients,
+      rounds,
+      subscribers,
+      async (progress) => {
+        await pool.query(
+          `update tasklane.tasks set progress = $1, message = 'bench progress' where id = any($2::text[]) and status = 'processing'`,
+          [progress, ids],
+        );
+      },
+      () => cpuMs(apiPid),
+    );
     const s = summarize(latencies);
     const rssAfterRounds = api.rssKb();
 
@@ -138,6 +206,10 @@ export const fanout: Scenario = async (ctx, result) => {
     await Promise.all(clients.map((client) => client.ask({ type: 'close' }, 'closed')));
     await sleep(3000);
     const rssEnd = api.rssKb();
+    await api.stop();
+
+    ctx.log(`fanout: the same ${subscribers} subscribers on a bare ws server (the floor)`);
+    const floor = await floorRounds(clients, ids, per, subscribers, rounds);
 
     result.figures = {
       ...result.figures,
@@ -155,8 +227,15 @@ export const fanout: Scenario = async (ctx, result) => {
       api_rss_after_unsubscribe_kb: rssEnd,
       rss_per_subscriber_kb: round((rssSubscribed - rssStart) / subscribers),
     };
+    result.peers['bare ws server, no database or GraphQL (floor)'] = {
+      p50_ms: round(floor.p50),
+      p99_ms: round(floor.p99),
+      deliveries: floor.count,
+      cpu_ms_per_round: round(floor.cpuMsPerRound),
+    };
     result.ratios.push(
       ratio('commit→receipt p99 ms', round(s.p99), '<=', 250),
+      { name: 'p99 vs the bare ws floor (informative)', value: round(s.p99 / floor.p99), target: '—', met: true },
       ratio('RSS per subscriber KB', result.figures.rss_per_subscriber_kb!, '<=', 30),
       ratio('RSS left after unsubscribe / RSS added by subscribers', round((rssEnd - rssStart) / Math.max(1, rssSubscribed - rssStart)), '<=', 0.25),
     );
