@@ -25,6 +25,8 @@ export function clampMessage(text: string): string {
 export interface ValidNewTask {
   kind: string;
   input: JsonValue;
+  /** `input` as the JSON text that was checked, so it need not be serialised again to store it. */
+  inputText: string;
   service: string | null;
   priority: number;
   maxAttempts: number;
@@ -87,7 +89,7 @@ export function validateNewTask(task: NewTask, maxInputBytes = DEFAULT_MAX_INPUT
     throw new ValidationError('idempotencyKey', `must be a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
   }
   if (idempotencyKey !== null && UNSTORABLE_CHAR.test(idempotencyKey)) throw new ValidationError('idempotencyKey', `must not contain ${UNSTORABLE_RULE}`);
-  return { kind: task.kind, input, service, priority, maxAttempts, runAt, idempotencyKey };
+  return { kind: task.kind, input, inputText, service, priority, maxAttempts, runAt, idempotencyKey };
 }
 
 /** JSON with object keys sorted, so equal values always serialize the same. */
@@ -103,6 +105,7 @@ export function canonicalJson(value: unknown): string {
 
 /** What an idempotency key is bound to: the request's meaning, not its key order or spacing. */
 export function requestHash(task: ValidNewTask): string {
-  const { idempotencyKey: _key, ...request } = task;
+  // The text is the input again: leaving it out keeps the hash what stored rows were hashed with.
+  const { idempotencyKey: _key, inputText: _text, ...request } = task;
   return createHash('sha256').update(canonicalJson(request)).digest('base64url');
 }

@@ -72,7 +72,8 @@ export interface TaskStoreOptions extends ChangePublishing {
 const GET_BY_ID = 'select * from tasklane.tasks where id = $1';
 
 interface InsertedBatch {
-  ids: string[];
+  /** The ids of the tasks with an idempotency key that were inserted. */
+  keyed_ids: string[];
   now_ms: number;
   created_ms: number;
 }
@@ -89,6 +90,16 @@ interface PreparedTask {
   max_attempts: number;
   idempotency_key: string | null;
   request_hash: string | null;
+}
+
+/**
+ * A column of a batch insert: the one value every task has, or (`value` null) one per task. The
+ * statement reads `coalesce(each, value)`, so a per-task null stays null.
+ */
+function byColumn<K extends keyof PreparedTask>(prepared: readonly PreparedTask[], key: K): { value: PreparedTask[K] | null; each: PreparedTask[K][] | null } {
+  const first = prepared[0]![key];
+  for (const p of prepared) if (p[key] !== first) return { value: null, each: prepared.map((q) => q[key]) };
+  return { value: first, each: null };
 }
 
 /** A task just inserted, as the table now holds it (the defaults of 0001's columns). */
@@ -160,7 +171,7 @@ export class TaskStore {
         kind: valid.kind,
         service: valid.service,
         owner,
-        input: JSON.stringify(valid.input),
+        input: valid.inputText,
         priority: valid.priority,
         run_at: valid.runAt?.toISOString() ?? null,
         max_attempts: valid.maxAttempts,
@@ -169,45 +180,64 @@ export class TaskStore {
       };
     });
     if (prepared.length === 0) return [];
-    // One array per column (measured faster than one jsonb document of records). Only what the
-    // database decides comes back: which ids went in (a repeated idempotency key does not) and the
-    // statement's clock; the rest of each new task is what was sent.
-    const column = <K extends keyof PreparedTask>(key: K) => prepared.map((p) => p[key]);
+    // One array per column (measured faster than one jsonb document of records). A column with
+    // the same value for every task (the owner always; the kind, defaults and nulls mostly) goes
+    // as that one value and a null array, which unnest pads with nulls: each array element costs
+    // an escape here and a parse there. Only what the database decides comes back: the
+    // statement's clock, and which of the tasks with an idempotency key went in (a repeated key
+    // does not; every other task always does).
+    const kind = byColumn(prepared, 'kind');
+    const service = byColumn(prepared, 'service');
+    const priority = byColumn(prepared, 'priority');
+    const runAt = byColumn(prepared, 'run_at');
+    const maxAttempts = byColumn(prepared, 'max_attempts');
+    const key = byColumn(prepared, 'idempotency_key');
+    const hash = byColumn(prepared, 'request_hash');
     const { rows } = await this.pool.query<InsertedBatch>(
       `with inserted as (
          insert into tasklane.tasks
            (id, kind, service, owner, status, message, input, priority, run_at, max_attempts, idempotency_key, request_hash)
-         select x.id, x.kind, x.service, x.owner, 'pending', 'Task queued', x.input::jsonb, x.priority,
-                coalesce(x.run_at, now()), x.max_attempts, x.idempotency_key, x.request_hash
-         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[], $8::int[],
-                $9::text[], $10::text[]) as x(id, kind, service, owner, input, priority, run_at, max_attempts, idempotency_key, request_hash)
+         select x.id, coalesce(x.kind, $4), coalesce(x.service, $6), $3::text, 'pending', 'Task queued', x.input::jsonb,
+                coalesce(x.priority, $8), coalesce(x.run_at, $10, now()), coalesce(x.max_attempts, $12),
+                coalesce(x.idempotency_key, $14), coalesce(x.request_hash, $16)
+         from unnest($1::text[], $2::text[], $5::text[], $7::text[], $9::int[], $11::timestamptz[], $13::int[], $15::text[], $17::text[])
+                as x(id, input, kind, service, priority, run_at, max_attempts, idempotency_key, request_hash)
          on conflict (owner, idempotency_key) where idempotency_key is not null do nothing
-         returning id
+         returning id, idempotency_key
        )
-       select array(select id from inserted) as ids, (extract(epoch from now()) * 1000)::float8 as now_ms,
+       select array(select id from inserted where idempotency_key is not null) as keyed_ids,
+              (extract(epoch from now()) * 1000)::float8 as now_ms,
               (extract(epoch from now()::timestamptz(3)) * 1000)::float8 as created_ms`,
       [
-        column('id'),
-        column('kind'),
-        column('service'),
-        column('owner'),
-        column('input'),
-        column('priority'),
-        column('run_at'),
-        column('max_attempts'),
-        column('idempotency_key'),
-        column('request_hash'),
+        prepared.map((p) => p.id),
+        prepared.map((p) => p.input),
+        owner,
+        kind.value,
+        kind.each,
+        service.value,
+        service.each,
+        priority.value,
+        priority.each,
+        runAt.value,
+        runAt.each,
+        maxAttempts.value,
+        maxAttempts.each,
+        key.value,
+        key.each,
+        hash.value,
+        hash.each,
       ],
     );
     const batch = rows[0]!;
+    const keyedInserted = new Set(batch.keyed_ids);
+    const wentIn = (p: PreparedTask) => p.idempotency_key === null || keyedInserted.has(p.id);
     announce(
       this.onChanges,
-      batch.ids.map((id) => ({ id, version: 1, status: 'pending' })),
+      prepared.filter(wentIn).map((p) => ({ id: p.id, version: 1, status: 'pending' as const })),
     );
-    const inserted = new Set(batch.ids);
     const results: SubmitResult[] = [];
     for (const p of prepared) {
-      if (inserted.has(p.id)) {
+      if (wentIn(p)) {
         results.push({ task: newTask(p, batch), replayed: false });
         continue;
       }

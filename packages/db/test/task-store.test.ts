@@ -34,6 +34,31 @@ describe('submit and read', () => {
     expect(new Set(results.map((r) => r.task.id)).size).toBe(3);
   });
 
+  it('stores each task of a batch with its own values, whether a column varies or is the same for all', async () => {
+    const runAt = new Date(Date.now() + 60_000);
+    const earlier = await store.submit({ kind: 'image', input: { n: 0 }, idempotencyKey: 'batch-mix-0' }, { owner: 'mixer' });
+    const batch = [
+      { kind: 'image', input: { n: 0 }, idempotencyKey: 'batch-mix-0' },
+      { kind: 'video', input: { n: 1 }, service: 'veo3', priority: 5, runAt, maxAttempts: 7, idempotencyKey: 'batch-mix-1' },
+      { kind: 'image', input: { n: 2 } },
+      { kind: 'image', input: { n: 3 }, priority: -2 },
+    ];
+    const results = await store.submitMany(batch, { owner: 'mixer' });
+    expect(results.map((r) => r.replayed)).toEqual([true, false, false, false]);
+    expect(results[0]!.task).toEqual(earlier.task);
+    for (const [i, { task }] of results.entries()) {
+      const stored = await store.get(task.id, { owner: 'mixer' });
+      expect(stored).toEqual(task);
+      expect(stored).toMatchObject({ kind: batch[i]!.kind, input: batch[i]!.input, owner: 'mixer' });
+    }
+    expect(results[1]!.task).toMatchObject({ service: 'veo3', priority: 5, runAt, maxAttempts: 7, idempotencyKey: 'batch-mix-1' });
+    expect(results[2]!.task).toMatchObject({ service: null, priority: 0, maxAttempts: 3, idempotencyKey: null });
+    expect(results[3]!.task.priority).toBe(-2);
+
+    const uniform = await store.submitMany(Array.from({ length: 3 }, (_, n) => ({ kind: 'audio', input: { n }, priority: 9, service: 'tts' })));
+    for (const { task } of uniform) expect(await store.get(task.id)).toMatchObject({ kind: 'audio', priority: 9, service: 'tts', owner: 'default' });
+  });
+
   it('names the bad field of a submission', async () => {
     await expect(store.submit({ kind: 'Video!' })).rejects.toThrow(ValidationError);
     await expect(store.submit({ kind: 'video', maxAttempts: 0 })).rejects.toThrow(/maxAttempts: must be a whole number from 1 to 100/);
