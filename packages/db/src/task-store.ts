@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { sql, type Kysely } from 'kysely';
 import {
+  isTaskId,
   DEFAULT_MAX_INPUT_BYTES,
   DEFAULT_OWNER,
   IdempotencyConflictError,
@@ -255,6 +256,8 @@ export class TaskStore {
 
   /** One task by id, or undefined when there is none (or it belongs to another owner). */
   async get(id: string, scope: Scope = {}): Promise<Task | undefined> {
+    // Not an id we could have made (and perhaps not even storable text, like U+0000): no task.
+    if (!isTaskId(id)) return undefined;
     const { rows } = await this.pool.query<TaskRow>({ name: 'tasklane_get', text: GET_BY_ID, values: [id] });
     const row = rows[0];
     if (!row || (scope.owner !== undefined && row.owner !== scope.owner)) return undefined;

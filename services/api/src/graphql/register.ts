@@ -16,9 +16,11 @@ async function handleHttp(yoga: TasklaneYoga, req: FastifyRequest, reply: Fastif
   // Passing the reply lets Yoga abort the request's signal when the client goes away, which only
   // an SSE stream needs: a query or mutation answers at once, and watching for the close costs
   // three listeners and an abort on every request.
-  const response = await (wantsEventStream(req)
-    ? yoga.handleNodeRequestAndResponse(req, reply, { req, reply })
-    : yoga.handleNodeRequest(req, { req, reply }));
+  const response = await (postedNothing(req)
+    ? yoga.fetch(`http://localhost${req.url}`, { method: req.method, headers: fetchHeaders(req), body: '' }, { req, reply })
+    : wantsEventStream(req)
+      ? yoga.handleNodeRequestAndResponse(req, reply, { req, reply })
+      : yoga.handleNodeRequest(req, { req, reply }));
   response.headers.forEach((value, key) => void reply.header(key, value));
   reply.status(response.status);
   // A stream for SSE and incremental delivery, so events leave as they happen. Everything else is
@@ -26,6 +28,21 @@ async function handleHttp(yoga: TasklaneYoga, req: FastifyRequest, reply: Fastif
   // that cost more than executing the operation.
   if (isStreamed(response)) return reply.send(response.body);
   return reply.send(await response.text());
+}
+
+/**
+ * A POST whose body Fastify found empty. Given the Node request, Yoga would wait to read the body
+ * from the socket Fastify already drained; handed an empty Fetch request instead, it answers the
+ * way it answers any body it cannot use (400).
+ */
+function postedNothing(req: FastifyRequest): boolean {
+  return req.method === 'POST' && (req.body === undefined || req.body === null || (Buffer.isBuffer(req.body) && req.body.length === 0));
+}
+
+function fetchHeaders(req: FastifyRequest): [string, string][] {
+  return Object.entries(req.headers).flatMap(([name, value]): [string, string][] =>
+    value === undefined ? [] : Array.isArray(value) ? value.map((v): [string, string] => [name, v]) : [[name, value]],
+  );
 }
 
 function wantsEventStream(req: FastifyRequest): boolean {

@@ -212,3 +212,21 @@ it('reads every Task field', async () => {
   expect(response.errors).toBeUndefined();
   expect(response.data?.['task']).toMatchObject({ status: 'PENDING', result: null, error: null, finishedAt: null, completedAt: null });
 });
+
+describe('requests the HTTP layer must answer at once', () => {
+  it.each(['application/json', 'application/graphql-response+json', 'application/xml'])('answers a POST with an empty body (accept %s) instead of waiting for one', async (accept) => {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept },
+      body: '',
+      signal: AbortSignal.timeout(5000),
+    });
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+  });
+
+  it('answers NOT_FOUND for an id no task could have, U+0000 included, without asking the database', async () => {
+    const response = await server.gql('query($id: ID!) { task(id: $id) { id } }', { id: 'vid_a\u0000b' });
+    expect(codes(response)).toEqual(['NOT_FOUND']);
+  });
+});
