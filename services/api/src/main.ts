@@ -85,6 +85,9 @@ async function main(): Promise<void> {
     stopping = true;
     app.log.info({ signal }, 'stopping api');
     try {
+      // A handshake that completes from here on would otherwise be cut by Fastify's close with no
+      // code at all (1005); it gets the same 1001 as the sockets already open.
+      app.websocketServer.on('connection', (socket: { close(code: number, reason: string): void }) => socket.close(1001, 'Server shutting down'));
       // Sockets first, while the server still runs: clients get a proper 1001 and move on.
       await closeSockets(app);
       // Stops accepting, ends in-flight requests and streams (SSE clients reconnect elsewhere).
