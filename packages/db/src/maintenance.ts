@@ -63,8 +63,10 @@ export async function runMaintenance(pool: pg.Pool, { retentionHours, retryBaseS
     await client.query('commit');
     announce(onChanges, swept.rows);
     let deleted = 0;
+    // On the connection this round already holds: taking a second one from the pool could wait on
+    // a pool that other processes' rounds (or, with max 1, this round itself) have filled.
     for (;;) {
-      const { rowCount } = await pool.query(
+      const { rowCount } = await client.query(
         `delete from tasklane.tasks where id in (
            select id from tasklane.tasks where finished_at < now() - make_interval(secs => $1::float8 * 3600)
            limit $2 for update skip locked)`,
