@@ -6,6 +6,9 @@ import { ratio, type Scenario } from '../types.ts';
 interface Latencies {
   claim: number[];
   read: number[];
+  /** Timed claims that returned the task just submitted, and timed reads that found their row. */
+  claimed: number;
+  found: number;
 }
 
 /**
@@ -13,16 +16,19 @@ interface Latencies {
  * timed) and reads by id of random existing tasks, timed.
  */
 async function measure(store: TaskStore, worker: WorkerStore, rounds: number, readIds: () => string): Promise<Latencies> {
-  const out: Latencies = { claim: [], read: [] };
+  const out: Latencies = { claim: [], read: [], claimed: 0, found: 0 };
   for (let i = 0; i < rounds; i++) {
-    await store.submit({ kind: 'noop', input: { i } });
+    const { task: submitted } = await store.submit({ kind: 'noop', input: { i } });
     const t0 = performance.now();
     const [task] = await worker.claim(1, ['noop'], UNCAPPED);
     out.claim.push(performance.now() - t0);
+    if (task?.id === submitted.id) out.claimed++;
     if (task) await worker.complete([{ id: task.id, attempt: task.attempts, result: null }]);
+    const id = readIds();
     const t1 = performance.now();
-    await store.get(readIds());
+    const read = await store.get(id);
     out.read.push(performance.now() - t1);
+    if (read?.id === id) out.found++;
   }
   return out;
 }
@@ -43,7 +49,11 @@ async function openSide(url: string): Promise<Omit<Side, 'ids'>> {
 
 const pick = (ids: readonly string[]) => () => ids[Math.floor(Math.random() * ids.length)]!;
 
-/** Loads `rows` finished tasks with generate_series, no notifications (replica role skips triggers). */
+/**
+ * Loads `rows` finished tasks with generate_series, no notifications (replica role skips triggers).
+ * Their ids have the shape `isTaskId` accepts (kind prefix, a version digit, 25 base32 characters:
+ * md5's hex digits are all in the alphabet), so a read by one of them really goes to the database.
+ */
 async function loadHistory(url: string, rows: number): Promise<string[]> {
   const pool = createPool({ connectionString: url, max: 1, applicationName: 'tasklane-bench' });
   try {
@@ -53,7 +63,7 @@ async function loadHistory(url: string, rows: number): Promise<string[]> {
       await client.query(
         `insert into tasklane.tasks (id, kind, service, owner, status, progress, message, input, result, error, attempts,
                                      version, created_at, updated_at, started_at, completed_at, finished_at, run_at)
-         select 'noop_h' || md5(g::text), 'noop', 'bench', 'default', s.status,
+         select 'noop_0' || left(md5(g::text) || md5('h' || g), 25), 'noop', 'bench', 'default', s.status,
                 case when s.status = 'completed' then 100 else 40 end, 'done', jsonb_build_object('i', g),
                 case when s.status = 'completed' then '{"ok":true}'::jsonb end,
                 case when s.status = 'failed' then '{"type":"Boom","message":"x","retryable":false}'::jsonb end,
@@ -101,7 +111,10 @@ export const history: Scenario = async (ctx, result) => {
       { ...empty, ids: pick(seed.map((s) => s.task.id)) },
       { ...full, ids: pick(historyIds) },
     ];
-    const totals: Latencies[] = [{ claim: [], read: [] }, { claim: [], read: [] }];
+    const totals: Latencies[] = [
+      { claim: [], read: [], claimed: 0, found: 0 },
+      { claim: [], read: [], claimed: 0, found: 0 },
+    ];
     for (let r = 0; r < rounds + warmup; r++) {
       for (let s = 0; s < 2; s++) {
         const side = sides[s]!;
@@ -109,6 +122,16 @@ export const history: Scenario = async (ctx, result) => {
         if (r < warmup) continue;
         totals[s]!.claim.push(...one.claim);
         totals[s]!.read.push(...one.read);
+        totals[s]!.claimed += one.claimed;
+        totals[s]!.found += one.found;
+      }
+    }
+    // A timed operation whose result was not checked is no figure: every timed claim must have
+    // returned the task just submitted and every timed read must have found its row.
+    for (const [s, label] of [[0, 'empty'], [1, 'history']] as const) {
+      const t = totals[s]!;
+      if (t.claimed !== rounds || t.found !== rounds) {
+        throw new Error(`history (${label} table): ${t.claimed} of ${rounds} timed claims returned their task, ${t.found} of ${rounds} timed reads found their row`);
       }
     }
     const e = { claim: summarize(totals[0]!.claim), read: summarize(totals[0]!.read) };
@@ -119,6 +142,8 @@ export const history: Scenario = async (ctx, result) => {
       claim_p99_ms: round(f.claim.p99, 3),
       read_p50_ms: round(f.read.p50, 3),
       read_p99_ms: round(f.read.p99, 3),
+      timed_claims_checked: totals[1]!.claimed,
+      timed_reads_found: totals[1]!.found,
     };
     result.peers['same, empty table'] = {
       claim_p50_ms: round(e.claim.p50, 3),
