@@ -10,6 +10,8 @@ export interface ServerProcess {
   baseUrl: string;
   /** Resident set size of the process now, in KB (from /proc). */
   rssKb(): number;
+  /** The inspector's WebSocket URL, when `nodeArgs` included `--inspect=127.0.0.1:0`. */
+  inspectorUrl(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -25,7 +27,11 @@ export async function startServerProcess(entry: string, env: Record<string, stri
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  let inspector: string | undefined;
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+    inspector ??= /Debugger listening on (ws:\/\/\S+)/.exec(stderr)?.[1];
+  });
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -46,6 +52,7 @@ export async function startServerProcess(entry: string, env: Record<string, stri
     child,
     port,
     baseUrl,
+    inspectorUrl: () => inspector,
     rssKb() {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const match = /VmRSS:\s+(\d+)/.exec(status);

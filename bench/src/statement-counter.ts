@@ -12,7 +12,3 @@ export function countStatements(pool: pg.Pool): Map<string, number> {
   };
   return counts;
 }
-
-export function sumCounts(counters: readonly Map<string, number>[], name: string): number {
-  return counters.reduce((sum, c) => sum + (c.get(name) ?? 0), 0);
-}

@@ -28,3 +28,11 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
   }
   return check();
 }
+
+/** The middle value (the mean of the two middle ones for an even count); NaN for an empty list. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

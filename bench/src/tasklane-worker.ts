@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { createPool } from '@tasklane/db';
 import type { HandlerFn, Worker, WorkerOptions } from '@tasklane/worker';
 import { loadWorkerRuntime } from './landed.ts';
@@ -11,6 +12,10 @@ export interface BenchWorkers {
   workers: Worker[];
   /** Statements sent by each worker's pool, by name. */
   statements: Map<string, number>[];
+  /** Statements of that name (every statement without one) sent by all the workers' pools. */
+  statementCount(name?: string): number;
+  /** Bytes the workers' pool connections sent to and received from Postgres. */
+  io(): { sent: number; received: number };
   stop(): Promise<void>;
 }
 
@@ -28,6 +33,14 @@ export async function startWorkers(
   if (typeof runtime === 'string') throw new SkipScenario(runtime);
   const pools = Array.from({ length: count }, () => createPool({ connectionString: url, max: 10, applicationName: 'tasklane-bench-worker' }));
   const statements = pools.map(countStatements);
+  // Every pool connection's socket: its byte counters outlive its close.
+  const sockets: Socket[] = [];
+  for (const pool of pools) {
+    pool.on('connect', (client) => {
+      const stream = (client as unknown as { connection?: { stream?: Socket } }).connection?.stream;
+      if (stream) sockets.push(stream);
+    });
+  }
   const workers = pools.map((pool) =>
     runtime.createWorker({ pool, connectionString: url, handlers, caps: UNCAPPED, graceMs: 2000, ...extra }),
   );
@@ -35,6 +48,12 @@ export async function startWorkers(
   return {
     workers,
     statements,
+    statementCount: (name) =>
+      statements.reduce((sum, counts) => sum + (name === undefined ? [...counts.values()].reduce((a, b) => a + b, 0) : (counts.get(name) ?? 0)), 0),
+    io: () => ({
+      sent: sockets.reduce((sum, s) => sum + s.bytesWritten, 0),
+      received: sockets.reduce((sum, s) => sum + s.bytesRead, 0),
+    }),
     async stop() {
       await Promise.all(workers.map((w) => w.stop({ graceMs: 2000 })));
       await Promise.all(pools.map((p) => p.end().catch(() => {})));
