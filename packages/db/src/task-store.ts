@@ -135,7 +135,7 @@ function newTask(p: PreparedTask, row: InsertedBatch): Task {
 
 /** Everything a client does with tasks: submit, read, list, cancel. */
 export class TaskStore {
-  readonly db: Kysely<Database>;
+  private readonly db: Kysely<Database>;
   private readonly onChanges: ChangeListener | undefined;
   private readonly maxInputBytes: number;
 
@@ -359,5 +359,13 @@ export class TaskStore {
     const processingByKind: Record<string, number> = {};
     for (const row of counts.rows) if (row.status === 'processing') processingByKind[row.kind] = row.count;
     return { counts: counts.rows, processingByKind, oldestPendingAgeSeconds: oldest.rows[0]?.age ?? null };
+  }
+
+  /** Attempts started (claims) summed over the stored tasks, by kind: a metrics gauge. */
+  async attemptsByKind(): Promise<{ kind: string; attempts: number }[]> {
+    const { rows } = await this.pool.query<{ kind: string; attempts: number }>(
+      'select kind, coalesce(sum(attempts), 0)::float8 as attempts from tasklane.tasks group by kind order by kind',
+    );
+    return rows;
   }
 }

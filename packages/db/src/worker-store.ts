@@ -160,6 +160,12 @@ export class WorkerStore {
   }
 
   /** Gives held tasks back to pending without spending their attempt (graceful shutdown). */
+  /** Which of these tasks are cancelled: a lost heartbeat tells a cancel from a sweep by it. */
+  async cancelledAmong(ids: readonly string[]): Promise<Set<string>> {
+    const { rows } = await this.pool.query<{ id: string }>("select id from tasklane.tasks where id = any($1::text[]) and status = 'cancelled'", [ids]);
+    return new Set(rows.map((row) => row.id));
+  }
+
   async release(held: readonly Held[]): Promise<number> {
     if (held.length === 0) return 0;
     const { rows } = await this.pool.query<ChangedRow>(

@@ -280,8 +280,7 @@ class TasklaneWorker implements Worker {
     for (const entry of this.held.values()) if (entry.phase !== 'done' && !entry.abortCause) held.push(entry.held);
     const lost = await this.store.heartbeat(held);
     if (lost.length === 0) return;
-    const { rows } = await this.pool.query<{ id: string; status: string }>('select id, status from tasklane.tasks where id = any($1::text[])', [lost]);
-    const cancelled = new Set(rows.filter((r) => r.status === 'cancelled').map((r) => r.id));
+    const cancelled = await this.store.cancelledAmong(lost);
     const attempts = new Map(held.map((h) => [h.id, h.attempt]));
     for (const id of lost) this.abortTask(id, attempts.get(id), cancelled.has(id) ? 'cancelled' : 'lease_lost');
   }

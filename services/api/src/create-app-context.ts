@@ -1,5 +1,7 @@
 import type { Config } from '@tasklane/core';
-import { ApiKeyStore, createEventBus, createPool, TaskFeed, TaskStore } from '@tasklane/db';
+import { createPool, TaskFeed, TaskStore } from '@tasklane/db';
+import { createEventBus } from '@tasklane/db/redis';
+import { ApiKeyStore } from '@tasklane/db/limits';
 import type { AppContext } from './app-context.ts';
 import { KeyVerifier } from './auth/key-verifier.ts';
 import { OwnerLimits } from './rate-limit/owner-limits.ts';

@@ -6,7 +6,7 @@ import type { AppContext } from './app-context.ts';
 export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const ready = await migrationsApplied(ctx.store.db).catch(() => false);
+    const ready = await migrationsApplied(ctx.store.pool).catch(() => false);
     if (!ready) {
       return reply.status(503).header('retry-after', '5').send({ status: 'unavailable', database: 'unreachable or not migrated' });
     }

@@ -117,13 +117,8 @@ interface QueueSnapshot {
 }
 
 async function readQueueSnapshot(ctx: AppContext): Promise<QueueSnapshot> {
-  const [stats, attempts] = await Promise.all([
-    ctx.store.queueStats(),
-    ctx.pool.query<{ kind: string; attempts: number }>(
-      'select kind, coalesce(sum(attempts), 0)::float8 as attempts from tasklane.tasks group by kind order by kind',
-    ),
-  ]);
-  return { counts: stats.counts, attempts: attempts.rows, oldestPendingAgeSeconds: stats.oldestPendingAgeSeconds };
+  const [stats, attempts] = await Promise.all([ctx.store.queueStats(), ctx.store.attemptsByKind()]);
+  return { counts: stats.counts, attempts, oldestPendingAgeSeconds: stats.oldestPendingAgeSeconds };
 }
 
 /** `/metrics` in the Prometheus text format, and the latency of every HTTP request. */

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig, type Config } from '@tasklane/core';
-import { createPool, migrateToLatest, RedisEventBus } from '@tasklane/db';
+import { createPool, migrateToLatest } from '@tasklane/db';
+import { RedisEventBus } from '@tasklane/db/redis';
 import { createWorker, errorFields, type Logger } from '@tasklane/worker';
 import { builtInHandlers } from './handlers/index.ts';
 import { createJsonLogger } from './json-logger.ts';

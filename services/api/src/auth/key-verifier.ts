@@ -1,4 +1,4 @@
-import { ApiKeyStore, parseApiKey, secretMatches, type StoredApiKey } from '@tasklane/db';
+import { ApiKeyStore, parseApiKey, secretMatches, type StoredApiKey } from '@tasklane/db/limits';
 import { UnauthenticatedError } from './unauthenticated-error.ts';
 
 /** Who a verified key speaks for. */
