@@ -211,7 +211,9 @@ class TasklaneWorker implements Worker {
     let outcome: Outcome;
     this.handlersRunning++;
     try {
-      outcome = { ok: true, value: await entry.definition.run(entry.task, entry.ctx) };
+      const result = entry.definition.run(entry.task, entry.ctx);
+      const limitMs = this.settings.timeoutsMs.get(entry.task.kind);
+      outcome = { ok: true, value: await (limitMs === undefined ? result : this.withinLimit(entry, result, limitMs)) };
     } catch (error) {
       outcome = { ok: false, error };
     } finally {
@@ -222,11 +224,36 @@ class TasklaneWorker implements Worker {
     await this.settle(entry, outcome);
   }
 
+  /**
+   * The handler's result, or a retryable `Timeout` failure once it runs past its limit. A handler
+   * that ignores its aborted signal is not waited for: the attempt fails at the limit, and what it
+   * returns later is dropped.
+   */
+  private withinLimit(entry: RunningTask, result: unknown, limitMs: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.abortTask(entry.id, entry.attempt, 'timeout');
+        reject(new TaskError({ type: 'Timeout', message: `The task ran past its time limit of ${limitMs / 1000} s`, retryable: true }));
+      }, limitMs);
+      Promise.resolve(result).then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
   /** Stores the outcome, retrying through database outages; fencing decides whether it counts. */
   private async settle(entry: RunningTask, outcome: Outcome): Promise<void> {
     const last = entry.closeProgress();
     const cause = entry.abortCause;
-    if (cause) {
+    // A timeout is the one abort the worker records itself, as a failure of this attempt.
+    if (cause && cause !== 'timeout') {
       // Cancelled or taken away: the store would refuse the write anyway. At shutdown, stop()
       // releases the task instead.
       if (cause !== 'shutdown') this.emit({ type: 'dropped', taskId: entry.id, attempt: entry.attempt });
@@ -238,7 +265,7 @@ class TasklaneWorker implements Worker {
         await this.write(entry, outcome, last?.percent);
         return;
       } catch (error) {
-        if (this.forced || entry.abortCause) return;
+        if (this.forced || (entry.abortCause && entry.abortCause !== 'timeout')) return;
         const delay = backoff.next();
         entry.log.warn('storing the outcome failed; retrying', { ...errorFields(error), retryInMs: delay });
         await sleep(delay);

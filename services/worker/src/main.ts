@@ -69,6 +69,7 @@ async function main(): Promise<void> {
     concurrency: config.workerConcurrency,
     leaseSeconds: config.leaseSeconds,
     caps: config.caps,
+    timeouts: config.taskTimeouts,
     retentionHours: config.taskRetentionHours,
     logger: log,
   });
