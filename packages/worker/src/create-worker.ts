@@ -9,7 +9,7 @@ import { toDefinition, type HandlerDefinition } from './handler.ts';
 import { errorFields, type Logger } from './logger.ts';
 import { startPeriodic, type Periodic } from './periodic.ts';
 import { RunningTask } from './running-task.ts';
-import { TaskError, toErrorInfo } from './task-error.ts';
+import { TaskError, timeoutError, toErrorInfo } from './task-error.ts';
 import type { TaskEvent, TaskEventListener } from './task-events.ts';
 import { resolveOptions, type ResolvedOptions, type WorkerOptions } from './worker-options.ts';
 
@@ -233,7 +233,7 @@ class TasklaneWorker implements Worker {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.abortTask(entry.id, entry.attempt, 'timeout');
-        reject(new TaskError({ type: 'Timeout', message: `The task ran past its time limit of ${limitMs / 1000} s`, retryable: true }));
+        reject(timeoutError(limitMs / 1000));
       }, limitMs);
       Promise.resolve(result).then(
         (value) => {
