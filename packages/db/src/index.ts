@@ -1,5 +1,7 @@
 export * from './schema.ts';
 export * from './connect.ts';
+export * from './statements.ts';
+export * from './statement-health.ts';
 export * from './migrate.ts';
 export * from './embedded-postgres.ts';
 export * from './database-url.ts';
