@@ -6,6 +6,8 @@ interface Failing {
   code: string;
 }
 
+const RECENT_MS = 30_000;
+
 export interface StatementErrorCount {
   statement: string;
   code: string;
@@ -54,12 +56,14 @@ export class StatementHealth {
 
   /**
    * Why this process cannot do its work: a statement that has failed every time for longer than
-   * `thresholdMs` and was still failing within that time (a statement that stopped being sent
-   * says nothing about now). Undefined when healthy.
+   * `thresholdMs` and was still failing lately (a statement that stopped being sent says nothing
+   * about now; "lately" is at least 30 s, longer than a retry backoff plus a connect timeout).
+   * Undefined when healthy.
    */
   problem(thresholdMs: number, now = Date.now()): string | undefined {
+    const lately = Math.max(thresholdMs, RECENT_MS);
     for (const [statement, f] of this.failing) {
-      if (now - f.since > thresholdMs && now - f.last <= thresholdMs) {
+      if (now - f.since > thresholdMs && now - f.last <= lately) {
         const seconds = Math.round((now - f.since) / 1000);
         return `statement ${statement} has failed for ${seconds} s: ${f.error.slice(0, 300)} (${f.code})`;
       }
