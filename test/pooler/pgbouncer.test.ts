@@ -89,8 +89,11 @@ describe.skipIf(!pgbouncer)('Tasklane behind PgBouncer in transaction mode', { t
     const statuses: string[] = [];
     const decoder = new TextDecoder();
     let buffer = '';
-    for await (const chunk of response.body!) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+    const reader = response.body!.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
       let end: number;
       while ((end = buffer.indexOf('\n\n')) >= 0) {
         const data = buffer
