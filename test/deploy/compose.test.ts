@@ -100,6 +100,12 @@ describe('docker-compose.yml', () => {
     expect(api.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${config.port}/readyz`);
   });
 
+  it('checks worker readiness on the port the worker serves its health on', () => {
+    const config = loadConfig(env('worker'));
+    expect(config.workerHealthPort).toBeDefined();
+    expect(services.worker?.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${config.workerHealthPort}/readyz`);
+  });
+
   it('builds an image whose default command is the API, dropping what only development needs', () => {
     const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
     expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);

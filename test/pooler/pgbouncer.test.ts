@@ -119,7 +119,8 @@ describe.skipIf(!pgbouncer)('Tasklane behind PgBouncer in transaction mode', { t
   it(`completes, streams and cancels tasks submitted over REST, in ${ROUNDS} rounds of fresh processes`, async () => {
     for (let round = 1; round <= ROUNDS; round++) {
       const { proc: api, base } = await startApi();
-      const worker = startWorker();
+      const healthPort = await freePort();
+      const worker = startWorker({ WORKER_HEALTH_PORT: String(healthPort) });
 
       const followed = await submit(base, { prompt: `followed ${round}`, duration_seconds: 1 });
       const streamed = follow(base, followed.task_id);
@@ -148,6 +149,11 @@ describe.skipIf(!pgbouncer)('Tasklane behind PgBouncer in transaction mode', { t
       expect(statuses.at(-1)).toBe('completed');
       expect(statuses).toContain('processing');
       expect(await status(base, long.task_id)).toBe('cancelled');
+      // Fallen back and working: ready, and saying which way its statements run.
+      const ready = await fetch(`http://127.0.0.1:${healthPort}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'ready', namedStatements: false });
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
 
       await stopAll([api, worker]);
       expect(refusals(api)).toEqual([]);
