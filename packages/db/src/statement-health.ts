@@ -55,15 +55,16 @@ export class StatementHealth {
   }
 
   /**
-   * Why this process cannot do its work: a statement that has failed every time for longer than
-   * `thresholdMs` and was still failing lately (a statement that stopped being sent says nothing
-   * about now; "lately" is at least 30 s, longer than a retry backoff plus a connect timeout).
-   * Undefined when healthy.
+   * Why this process cannot do its work: a statement whose failures, with no success in between,
+   * have gone on for longer than `thresholdMs`, and that was still failing lately (a statement
+   * that stopped being sent says nothing about now; "lately" is at least 30 s, longer than a retry
+   * backoff plus a connect timeout). A shorter outage is never reported, however long the
+   * statement then goes unsent. Undefined when healthy.
    */
   problem(thresholdMs: number, now = Date.now()): string | undefined {
     const lately = Math.max(thresholdMs, RECENT_MS);
     for (const [statement, f] of this.failing) {
-      if (now - f.since > thresholdMs && now - f.last <= lately) {
+      if (f.last - f.since > thresholdMs && now - f.last <= lately) {
         const seconds = Math.round((now - f.since) / 1000);
         return `statement ${statement} has failed for ${seconds} s: ${f.error.slice(0, 300)} (${f.code})`;
       }

@@ -26,6 +26,13 @@ it('forgets the failures of a statement once it succeeds, but keeps counting the
   ]);
 });
 
+it('does not report an outage shorter than the threshold, even while the statement goes unsent after it', () => {
+  const health = new StatementHealth();
+  health.failed('tasklane_get', refused, 0);
+  health.failed('tasklane_get', refused, 10_000);
+  expect(health.problem(30_000, 45_000)).toBeUndefined();
+});
+
 it('says nothing about a statement that stopped being sent a lease ago', () => {
   const health = new StatementHealth();
   health.failed('tasklane_get', refused, 0);
