@@ -128,6 +128,12 @@ describe('docker-compose.yml', () => {
     expect(api.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${config.port}/readyz`);
   });
 
+  it('checks worker readiness on the port the worker serves its health on', () => {
+    const config = loadConfig(env('worker'));
+    expect(config.workerHealthPort).toBeDefined();
+    expect(services.worker?.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${config.workerHealthPort}/readyz`);
+  });
+
   it('builds an image on the current Node LTS whose default command is the built API, with no tsx or devDependencies', () => {
     const stages = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]!);
     expect(stages.length).toBeGreaterThanOrEqual(2);

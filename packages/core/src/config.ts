@@ -5,6 +5,12 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type StorageBackend = 'postgres' | 'embedded' | 'memory';
 export type EventBusKind = 'postgres' | 'redis';
 export type RateLimitStoreKind = 'postgres' | 'redis';
+/**
+ * Whether the hot statements (claim, heartbeat, complete, read by id …) are prepared once per
+ * connection under a name. `auto`: named until the database (a transaction pooler that cannot
+ * keep them) answers 42P05 or 26000, then unnamed for the rest of the process.
+ */
+export type PreparedStatementsMode = 'on' | 'off' | 'auto';
 
 /** Per-owner limits, shared by every API process; `0` means unlimited. */
 export interface RateLimitSettings {
@@ -59,6 +65,10 @@ export interface Config {
   listenDatabaseUrl: string | undefined;
   /** Where to run migrations (they hold a session advisory lock), for the same reason. @default databaseUrl */
   migrationDatabaseUrl: string | undefined;
+  /** Named prepared statements: `on`, `off` (every query unnamed, for any pooler), `auto`. @default 'auto' */
+  databasePreparedStatements: PreparedStatementsMode;
+  /** Port of the worker process's `/healthz`, `/readyz` and `/metrics`; undefined: none. */
+  workerHealthPort: number | undefined;
   /** Body, input and GraphQL document limits, introspection and allowed browser origins. */
   hardening: HardeningSettings;
 }
@@ -208,6 +218,8 @@ export function loadConfig(env: Env = process.env): Config {
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     listenDatabaseUrl: url(env, 'LISTEN_DATABASE_URL', ['postgres:', 'postgresql:']) ?? databaseUrl,
     migrationDatabaseUrl: url(env, 'MIGRATION_DATABASE_URL', ['postgres:', 'postgresql:']) ?? databaseUrl,
+    databasePreparedStatements: oneOf<PreparedStatementsMode>(env, 'DATABASE_PREPARED_STATEMENTS', ['auto', 'on', 'off'], 'auto'),
+    workerHealthPort: read(env, 'WORKER_HEALTH_PORT') === undefined ? undefined : integer(env, 'WORKER_HEALTH_PORT', 0, 0, 65535),
     hardening: readHardening(env, oneOf(env, 'AUTH', ['on', 'off'], 'off')),
   };
 }

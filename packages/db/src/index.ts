@@ -3,6 +3,8 @@
 // of their own, so that a worker never loads ioredis unless it asks for Redis.
 export * from './schema.ts';
 export * from './connect.ts';
+export * from './statements.ts';
+export * from './statement-health.ts';
 export * from './migrate.ts';
 export * from './embedded-postgres.ts';
 export * from './database-url.ts';

@@ -21,6 +21,7 @@ import type { Database } from './schema.ts';
 import { toTask, type TaskRow } from './task-row.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { announce, type ChangeListener, type ChangePublishing } from './change-publisher.ts';
+import { runStatement } from './statements.ts';
 
 export interface SubmitResult {
   task: Task;
@@ -258,7 +259,7 @@ export class TaskStore {
   async get(id: string, scope: Scope = {}): Promise<Task | undefined> {
     // Not an id we could have made (and perhaps not even storable text, like U+0000): no task.
     if (!isTaskId(id)) return undefined;
-    const { rows } = await this.pool.query<TaskRow>({ name: 'tasklane_get', text: GET_BY_ID, values: [id] });
+    const { rows } = await runStatement<TaskRow>(this.pool, { name: 'tasklane_get', text: GET_BY_ID, values: [id] });
     const row = rows[0];
     if (!row || (scope.owner !== undefined && row.owner !== scope.owner)) return undefined;
     return toTask(row);

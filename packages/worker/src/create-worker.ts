@@ -1,6 +1,16 @@
 import type pg from 'pg';
 import type { JsonValue, Task } from '@tasklane/core';
-import { createPool, PgEventBus, runMaintenance, WorkerStore, type EventBus, type Held, type TaskChange } from '@tasklane/db';
+import {
+  createPool,
+  PgEventBus,
+  runMaintenance,
+  statementHealth,
+  usesNamedStatements,
+  WorkerStore,
+  type EventBus,
+  type Held,
+  type TaskChange,
+} from '@tasklane/db';
 import type { AbortCause } from './abort-reason.ts';
 import { Backoff, sleep } from './backoff.ts';
 import { ClaimLoop } from './claim-loop.ts';
@@ -30,6 +40,20 @@ export interface Worker {
    */
   stop(options?: StopOptions): Promise<void>;
   onTaskEvent(listener: TaskEventListener): () => void;
+  /**
+   * Whether this worker can do its work: not ready when its claims, heartbeats or outcome writes
+   * have failed every time for longer than a lease (the database is away, or a pooler refuses
+   * its statements), with the cause. Serve it as a readiness check.
+   */
+  health(): WorkerHealth;
+}
+
+export interface WorkerHealth {
+  ready: boolean;
+  /** Why it is not ready: the statement, for how long, and its last error. */
+  cause?: string;
+  /** False once the statements run unnamed (`DATABASE_PREPARED_STATEMENTS=off`, or `auto` behind a pooler). */
+  namedStatements: boolean;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -73,7 +97,9 @@ class TasklaneWorker implements Worker {
     if (this.definitions.size === 0) throw new TypeError('createWorker: give at least one handler');
     if (!options.pool && !options.connectionString) throw new TypeError('createWorker: give a pool or a connectionString');
     this.ownsPool = !options.pool;
-    this.pool = options.pool ?? createPool({ connectionString: options.connectionString!, applicationName: 'tasklane-worker' });
+    this.pool =
+      options.pool ??
+      createPool({ connectionString: options.connectionString!, applicationName: 'tasklane-worker', statements: { onUnnamed: (message) => this.log.warn(message) } });
     const connectionString = options.connectionString ?? options.pool?.options.connectionString;
     if (options.bus === false) {
       this.bus = undefined;
@@ -119,6 +145,11 @@ class TasklaneWorker implements Worker {
 
   get running(): number {
     return this.held.size;
+  }
+
+  health(): WorkerHealth {
+    const cause = statementHealth(this.pool).problem(this.settings.leaseSeconds * 1000);
+    return { ready: cause === undefined, ...(cause === undefined ? {} : { cause }), namedStatements: usesNamedStatements(this.pool) };
   }
 
   onTaskEvent(listener: TaskEventListener): () => void {
@@ -260,6 +291,7 @@ class TasklaneWorker implements Worker {
       return;
     }
     const backoff = new Backoff(100, 5000);
+    let failingSince: number | undefined;
     for (;;) {
       try {
         await this.write(entry, outcome, last?.percent);
@@ -267,7 +299,8 @@ class TasklaneWorker implements Worker {
       } catch (error) {
         if (this.forced || (entry.abortCause && entry.abortCause !== 'timeout')) return;
         const delay = backoff.next();
-        entry.log.warn('storing the outcome failed; retrying', { ...errorFields(error), retryInMs: delay });
+        failingSince ??= Date.now();
+        entry.log.warn('storing the outcome failed; retrying', { ...errorFields(error), failingForMs: Date.now() - failingSince, retryInMs: delay });
         await sleep(delay);
       }
     }

@@ -1,4 +1,4 @@
-export { createWorker, type Worker, type StopOptions } from './create-worker.ts';
+export { createWorker, type Worker, type WorkerHealth, type StopOptions } from './create-worker.ts';
 export type { WorkerOptions } from './worker-options.ts';
 export type { Handler, HandlerFn, HandlerDefinition, TaskContext } from './handler.ts';
 export { TaskError, toErrorInfo, type TaskErrorOptions } from './task-error.ts';

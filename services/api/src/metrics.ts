@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { statementHealth, usesNamedStatements } from '@tasklane/db';
 import type { AppContext } from './app-context.ts';
 
 /** The Prometheus metrics of one API process. */
@@ -61,6 +62,24 @@ export function createMetrics(ctx: AppContext): Metrics {
     registers: [registry],
     collect() {
       this.set(ctx.bus.connected ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'tasklane_database_statement_errors_total',
+    help: 'Hot statements (the read by id, ...) that failed, by statement and error code (SQLSTATE or errno).',
+    labelNames: ['statement', 'code'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of statementHealth(ctx.pool).errorCounts()) this.labels(c.statement, c.code).inc(c.count);
+    },
+  });
+  new Gauge({
+    name: 'tasklane_database_named_statements',
+    help: '1 while hot statements are prepared under a name, 0 once they run unnamed (DATABASE_PREPARED_STATEMENTS).',
+    registers: [registry],
+    collect() {
+      this.set(usesNamedStatements(ctx.pool) ? 1 : 0);
     },
   });
   new Counter({

@@ -1,8 +1,9 @@
 import { ConfigError, loadConfig, type Config } from '@tasklane/core';
-import { createPool, migrateToLatest } from '@tasklane/db';
+import { createPool, migrateToLatest, statementHealth } from '@tasklane/db';
 import { RedisEventBus } from '@tasklane/db/redis';
 import { createWorker, errorFields, type Logger } from '@tasklane/worker';
 import { builtInHandlers } from './handlers/index.ts';
+import { healthServerPort, startHealthServer } from './health-server.ts';
 import { createJsonLogger } from './json-logger.ts';
 
 function exitWith(message: string): never {
@@ -52,7 +53,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 
   if (!(await migrate(config.migrationDatabaseUrl ?? url, log, stopping.signal))) return;
-  const pool = createPool({ connectionString: url, max: config.databasePoolSize, applicationName: 'tasklane-worker' });
+  const pool = createPool({
+    connectionString: url,
+    max: config.databasePoolSize,
+    applicationName: 'tasklane-worker',
+    statements: { mode: config.databasePreparedStatements, onUnnamed: (message) => log.warn(message) },
+  });
   // LISTEN/NOTIFY: the worker opens its own LISTEN connection (on LISTEN_DATABASE_URL when the
   // pool goes through a transaction pooler). Redis: one bus here, fed by the worker's writes.
   const redis =
@@ -73,10 +79,15 @@ async function main(): Promise<void> {
     retentionHours: config.taskRetentionHours,
     logger: log,
   });
+  const health =
+    config.workerHealthPort === undefined
+      ? undefined
+      : await startHealthServer({ worker, statements: statementHealth(pool), port: config.workerHealthPort, host: config.host });
   stop = (signal) => {
     if (stopping.signal.aborted) return;
     stopping.abort();
     log.info('stopping worker', { signal, running: worker.running });
+    health?.close();
     void worker
       .stop()
       .then(() => redis?.close())
@@ -95,7 +106,12 @@ async function main(): Promise<void> {
     if (event.type === 'completed') log.info('task completed', { taskId: event.taskId, attempt: event.attempt, workerId: worker.id });
   });
   await worker.start();
-  log.info('worker ready', { workerId: worker.id, kinds: Object.keys(builtInHandlers), concurrency: config.workerConcurrency });
+  log.info('worker ready', {
+    workerId: worker.id,
+    kinds: Object.keys(builtInHandlers),
+    concurrency: config.workerConcurrency,
+    ...(health ? { healthPort: healthServerPort(health) } : {}),
+  });
 }
 
 await main();

@@ -42,6 +42,7 @@ describe('GET /api/v1/openapi.json', () => {
         'GET /api/v1/tasks/{task_id}',
         'DELETE /api/v1/tasks/{task_id}',
         'GET /api/v1/tasks/{task_id}/events',
+        'POST /api/v1/tasks/{task_id}/stream-token',
         'GET /ws/tasks/{task_id}',
         'GET /api/v1/openapi.json',
         'GET /api/docs',
