@@ -1,5 +1,6 @@
 import { ConfigError } from './errors.ts';
 import { readHardening, type HardeningSettings } from './hardening-config.ts';
+import { readWebhookSettings, type WebhookSettings } from './webhook-config.ts';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type StorageBackend = 'postgres' | 'embedded' | 'memory';
@@ -71,6 +72,8 @@ export interface Config {
   workerHealthPort: number | undefined;
   /** Body, input and GraphQL document limits, introspection and allowed browser origins. */
   hardening: HardeningSettings;
+  /** Where webhooks may go, how they are retried, and whether this process sends them. */
+  webhooks: WebhookSettings;
 }
 
 type Env = Record<string, string | undefined>;
@@ -199,11 +202,12 @@ export function loadConfig(env: Env = process.env): Config {
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
   if (eventBus === 'redis' && !redisUrl) throw new ConfigError('REDIS_URL', '', 'a redis:// URL when EVENT_BUS=redis');
   const auth = oneOf(env, 'AUTH', ['on', 'off'], 'off');
+  const host = read(env, 'HOST') ?? '127.0.0.1';
   return {
     databaseUrl,
     storageBackend: storageBackend(env, databaseUrl),
     port: integer(env, 'PORT', 8000, 0, 65535),
-    host: read(env, 'HOST') ?? '127.0.0.1',
+    host,
     dataDir: read(env, 'TASKLANE_DATA_DIR') ?? '.tasklane',
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 10, 1, 10_000),
     leaseSeconds: integer(env, 'LEASE_SECONDS', 30, 2, 3600),
@@ -221,5 +225,6 @@ export function loadConfig(env: Env = process.env): Config {
     databasePreparedStatements: oneOf<PreparedStatementsMode>(env, 'DATABASE_PREPARED_STATEMENTS', ['auto', 'on', 'off'], 'auto'),
     workerHealthPort: read(env, 'WORKER_HEALTH_PORT') === undefined ? undefined : integer(env, 'WORKER_HEALTH_PORT', 0, 0, 65535),
     hardening: readHardening(env, oneOf(env, 'AUTH', ['on', 'off'], 'off')),
+    webhooks: readWebhookSettings(env, auth, host),
   };
 }

@@ -5,3 +5,7 @@ export * from './ids.ts';
 export * from './config.ts';
 export * from './validate.ts';
 export * from './hardening-config.ts';
+export * from './task-body.ts';
+export * from './webhook.ts';
+export * from './webhook-address.ts';
+export * from './webhook-config.ts';

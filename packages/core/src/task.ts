@@ -1,4 +1,5 @@
 import type { TaskStatus } from './status.ts';
+import type { NewWebhook, WebhookConfig } from './webhook.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -34,6 +35,8 @@ export interface Task {
   startedAt: Date | null;
   completedAt: Date | null;
   finishedAt: Date | null;
+  /** Where changes are posted; absent on rows read without it (claims). */
+  webhook?: WebhookConfig | null;
 }
 
 /** What a client gives to create a task. */
@@ -48,6 +51,8 @@ export interface NewTask {
   /** Do not start before this time. */
   runAt?: Date;
   idempotencyKey?: string | null;
+  /** Called back on changes; see docs/webhooks.md. */
+  webhook?: NewWebhook | null;
 }
 
 export const DEFAULT_OWNER = 'default';

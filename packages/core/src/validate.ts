@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from './errors.ts';
 import { isValidKind } from './ids.ts';
+import { validateWebhook, type WebhookConfig, type WebhookPolicy } from './webhook.ts';
 import { DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, MAX_PRIORITY, type JsonValue, type NewTask } from './task.ts';
 
 /** Largest accepted `input`, as serialized JSON. */
@@ -32,7 +33,11 @@ export interface ValidNewTask {
   maxAttempts: number;
   runAt: Date | null;
   idempotencyKey: string | null;
+  webhook: WebhookConfig | null;
 }
+
+/** Without a policy of its own a store refuses http:// and private addresses (AUTH=on's rules). */
+export const STRICT_WEBHOOK_POLICY: WebhookPolicy = { allowPrivate: false, allowHttp: false };
 
 /**
  * Postgres stores neither U+0000 nor an unpaired UTF-16 surrogate in text or jsonb; without these
@@ -54,7 +59,7 @@ function toJsonText(value: unknown): string | undefined {
 }
 
 /** Checks a submission and fills its defaults; throws a `ValidationError` naming the field. */
-export function validateNewTask(task: NewTask, maxInputBytes = DEFAULT_MAX_INPUT_BYTES): ValidNewTask {
+export function validateNewTask(task: NewTask, maxInputBytes = DEFAULT_MAX_INPUT_BYTES, webhookPolicy = STRICT_WEBHOOK_POLICY): ValidNewTask {
   if (typeof task.kind !== 'string' || !isValidKind(task.kind)) {
     throw new ValidationError('kind', 'must be 1-32 lowercase letters, digits or _, starting with a letter (e.g. "video")');
   }
@@ -89,7 +94,8 @@ export function validateNewTask(task: NewTask, maxInputBytes = DEFAULT_MAX_INPUT
     throw new ValidationError('idempotencyKey', `must be a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
   }
   if (idempotencyKey !== null && UNSTORABLE_CHAR.test(idempotencyKey)) throw new ValidationError('idempotencyKey', `must not contain ${UNSTORABLE_RULE}`);
-  return { kind: task.kind, input, inputText, service, priority, maxAttempts, runAt, idempotencyKey };
+  const webhook = task.webhook === undefined || task.webhook === null ? null : validateWebhook(task.webhook, webhookPolicy);
+  return { kind: task.kind, input, inputText, service, priority, maxAttempts, runAt, idempotencyKey, webhook };
 }
 
 /** JSON with object keys sorted, so equal values always serialize the same. */
@@ -106,6 +112,7 @@ export function canonicalJson(value: unknown): string {
 /** What an idempotency key is bound to: the request's meaning, not its key order or spacing. */
 export function requestHash(task: ValidNewTask): string {
   // The text is the input again: leaving it out keeps the hash what stored rows were hashed with.
-  const { idempotencyKey: _key, inputText: _text, ...request } = task;
-  return createHash('sha256').update(canonicalJson(request)).digest('base64url');
+  // Without a webhook the hash stays what rows stored before webhooks existed were hashed with.
+  const { idempotencyKey: _key, inputText: _text, webhook, ...request } = task;
+  return createHash('sha256').update(canonicalJson(webhook === null ? request : { ...request, webhook })).digest('base64url');
 }

@@ -1,5 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { JsonValue, TaskErrorInfo, TaskStatus } from '@tasklane/core';
+import type { JsonValue, TaskErrorInfo, TaskStatus, WebhookConfig } from '@tasklane/core';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
@@ -29,6 +29,7 @@ export interface TasksTable {
   started_at: Timestamp | null;
   completed_at: Timestamp | null;
   finished_at: Timestamp | null;
+  webhook: Json<WebhookConfig | null>;
 }
 
 /** `tasklane.workers`: one row per live worker process; its lease covers all the tasks it holds. */
@@ -45,3 +46,6 @@ export interface Database {
 
 /** The NOTIFY channel every task change is announced on. */
 export const TASK_CHANNEL = 'tasklane_task';
+
+/** The NOTIFY channel the webhook outbox trigger wakes senders on (0006). */
+export const WEBHOOK_CHANNEL = 'tasklane_webhook';

@@ -1,4 +1,4 @@
-import type { Task, TaskErrorInfo, TaskStatus, JsonValue } from '@tasklane/core';
+import type { Task, TaskErrorInfo, TaskStatus, JsonValue, WebhookConfig } from '@tasklane/core';
 
 /** A `tasklane.tasks` row as `pg` returns it from `select *` or `returning *`. */
 export interface TaskRow {
@@ -25,6 +25,7 @@ export interface TaskRow {
   started_at: Date | null;
   completed_at: Date | null;
   finished_at: Date | null;
+  webhook?: WebhookConfig | null;
 }
 
 export function toTask(row: TaskRow): Task {
@@ -51,7 +52,24 @@ export function toTask(row: TaskRow): Task {
     startedAt: row.started_at,
     completedAt: row.completed_at,
     finishedAt: row.finished_at,
+    webhook: row.webhook ?? null,
   };
+}
+
+const SNAPSHOT_DATES = ['run_at', 'created_at', 'updated_at', 'started_at', 'completed_at', 'finished_at'] as const;
+
+/**
+ * The task as a webhook delivery recorded it at the change (`to_jsonb` of the row, without input):
+ * timestamps come as text there.
+ */
+export function snapshotTask(snapshot: Record<string, unknown>): Task {
+  const row = { ...snapshot, input: null } as unknown as TaskRow;
+  for (const key of SNAPSHOT_DATES) {
+    const value = snapshot[key];
+    (row as unknown as Record<string, Date | null>)[key] = typeof value === 'string' ? new Date(value) : null;
+  }
+  row.version = Number(snapshot.version);
+  return toTask(row);
 }
 
 /** A row of `tasklane.claim_batch`: what a worker needs of a task it just claimed. */

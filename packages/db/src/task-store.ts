@@ -11,6 +11,7 @@ import {
   newTaskId,
   requestHash,
   validateNewTask,
+  type WebhookPolicy,
   type JsonValue,
   type NewTask,
   type Task,
@@ -69,6 +70,8 @@ export const MAX_LIST_LIMIT = 1000;
 export interface TaskStoreOptions extends ChangePublishing {
   /** Largest task `input` as serialized JSON, on every submit path (`MAX_INPUT_BYTES`). @default 64 KiB */
   maxInputBytes?: number | undefined;
+  /** Where submitted webhooks may point (`WebhookSettings`). @default https and public addresses only */
+  webhookPolicy?: WebhookPolicy | undefined;
 }
 
 const GET_BY_ID = 'select * from tasklane.tasks where id = $1';
@@ -92,6 +95,8 @@ interface PreparedTask {
   max_attempts: number;
   idempotency_key: string | null;
   request_hash: string | null;
+  /** The webhook as JSON text, or null. */
+  webhook: string | null;
 }
 
 /**
@@ -131,6 +136,7 @@ function newTask(p: PreparedTask, row: InsertedBatch): Task {
     startedAt: null,
     completedAt: null,
     finishedAt: null,
+    webhook: p.webhook === null ? null : (JSON.parse(p.webhook) as Task['webhook']),
   };
 }
 
@@ -139,14 +145,16 @@ export class TaskStore {
   private readonly db: Kysely<Database>;
   private readonly onChanges: ChangeListener | undefined;
   private readonly maxInputBytes: number;
+  private readonly webhookPolicy: WebhookPolicy | undefined;
 
   constructor(
     readonly pool: pg.Pool,
-    { onChanges, maxInputBytes = DEFAULT_MAX_INPUT_BYTES }: TaskStoreOptions = {},
+    { onChanges, maxInputBytes = DEFAULT_MAX_INPUT_BYTES, webhookPolicy }: TaskStoreOptions = {},
   ) {
     this.db = createDb(pool);
     this.onChanges = onChanges;
     this.maxInputBytes = maxInputBytes;
+    this.webhookPolicy = webhookPolicy;
   }
 
   async submit(task: NewTask, scope: Scope = {}): Promise<SubmitResult> {
@@ -163,7 +171,7 @@ export class TaskStore {
     const prepared = tasks.map((raw, index): PreparedTask => {
       let valid;
       try {
-        valid = validateNewTask(raw, this.maxInputBytes);
+        valid = validateNewTask(raw, this.maxInputBytes, this.webhookPolicy);
       } catch (error) {
         if (error instanceof ValidationError && tasks.length > 1) throw new ValidationError(`tasks[${index}].${error.field}`, error.rule);
         throw error;
@@ -179,6 +187,7 @@ export class TaskStore {
         max_attempts: valid.maxAttempts,
         idempotency_key: valid.idempotencyKey,
         request_hash: valid.idempotencyKey === null ? null : requestHash(valid),
+        webhook: valid.webhook === null ? null : JSON.stringify(valid.webhook),
       };
     });
     if (prepared.length === 0) return [];
@@ -195,15 +204,16 @@ export class TaskStore {
     const maxAttempts = byColumn(prepared, 'max_attempts');
     const key = byColumn(prepared, 'idempotency_key');
     const hash = byColumn(prepared, 'request_hash');
+    const webhook = byColumn(prepared, 'webhook');
     const { rows } = await this.pool.query<InsertedBatch>(
       `with inserted as (
          insert into tasklane.tasks
-           (id, kind, service, owner, status, message, input, priority, run_at, max_attempts, idempotency_key, request_hash)
+           (id, kind, service, owner, status, message, input, priority, run_at, max_attempts, idempotency_key, request_hash, webhook)
          select x.id, coalesce(x.kind, $4), coalesce(x.service, $6), $3::text, 'pending', 'Task queued', x.input::jsonb,
                 coalesce(x.priority, $8), coalesce(x.run_at, $10, now()), coalesce(x.max_attempts, $12),
-                coalesce(x.idempotency_key, $14), coalesce(x.request_hash, $16)
-         from unnest($1::text[], $2::text[], $5::text[], $7::text[], $9::int[], $11::timestamptz[], $13::int[], $15::text[], $17::text[])
-                as x(id, input, kind, service, priority, run_at, max_attempts, idempotency_key, request_hash)
+                coalesce(x.idempotency_key, $14), coalesce(x.request_hash, $16), coalesce(x.webhook, $18)::jsonb
+         from unnest($1::text[], $2::text[], $5::text[], $7::text[], $9::int[], $11::timestamptz[], $13::int[], $15::text[], $17::text[], $19::text[])
+                as x(id, input, kind, service, priority, run_at, max_attempts, idempotency_key, request_hash, webhook)
          on conflict (owner, idempotency_key) where idempotency_key is not null do nothing
          returning id, idempotency_key
        )
@@ -228,6 +238,8 @@ export class TaskStore {
         key.each,
         hash.value,
         hash.each,
+        webhook.value,
+        webhook.each,
       ],
     );
     const batch = rows[0]!;

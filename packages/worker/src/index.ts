@@ -8,3 +8,6 @@ export { silentLogger, withFields, errorFields, type Logger, type LogFields } fr
 export { timeoutError } from './task-error.ts';
 // The task a handler receives, so that handler code needs no import from @tasklane/core.
 export type { Task, TaskStatus, TaskErrorInfo, JsonValue, ConcurrencyCaps } from '@tasklane/core';
+export { createWebhookDispatcher, retryDelayMs, type WebhookDispatcher, type WebhookDispatcherOptions } from './webhooks/webhook-dispatcher.ts';
+export { guardedLookup, fixedResolver, BlockedAddressError } from './webhooks/guarded-lookup.ts';
+export { postWebhook, parseRetryAfter, MAX_RESPONSE_BYTES } from './webhooks/post-webhook.ts';

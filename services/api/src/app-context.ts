@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Config } from '@tasklane/core';
-import type { EventBus, TaskFeed, TaskStore } from '@tasklane/db';
+import type { EventBus, TaskFeed, TaskStore, WebhookStore } from '@tasklane/db';
 import type { KeyVerifier } from './auth/key-verifier.ts';
 import type { OwnerLimits } from './rate-limit/owner-limits.ts';
 
@@ -15,4 +15,6 @@ export interface AppContext {
   limits: OwnerLimits;
   /** Checks API keys (with a short cache of what it read) when `AUTH=on`. */
   keys: KeyVerifier;
+  /** Webhook secrets and delivery logs (the deliveries themselves are sent by worker processes). */
+  webhooks: WebhookStore;
 }

@@ -1,5 +1,5 @@
 import type { Config } from '@tasklane/core';
-import { createPool, TaskFeed, TaskStore } from '@tasklane/db';
+import { createPool, TaskFeed, TaskStore, WebhookStore } from '@tasklane/db';
 import { createEventBus } from '@tasklane/db/redis';
 import { ApiKeyStore } from '@tasklane/db/limits';
 import type { AppContext } from './app-context.ts';
@@ -33,7 +33,7 @@ export async function createAppContext(
     redisUrl: config.redisUrl,
     ...(onBusError ? { onError: onBusError } : {}),
   });
-  const store = new TaskStore(pool, { onChanges: publish, maxInputBytes: config.hardening.maxInputBytes });
+  const store = new TaskStore(pool, { onChanges: publish, maxInputBytes: config.hardening.maxInputBytes, webhookPolicy: config.webhooks });
   await bus.start();
   const feed = new TaskFeed(store, bus);
   const limits = await OwnerLimits.open(config.rateLimits, pool, config.redisUrl, onLimiterError ? { onError: onLimiterError } : {});
@@ -45,6 +45,7 @@ export async function createAppContext(
     feed,
     limits,
     keys: new KeyVerifier(new ApiKeyStore(pool)),
+    webhooks: new WebhookStore(pool),
     async close() {
       feed.close();
       await limits.close();

@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig, type Config } from '@tasklane/core';
 import { createPool, migrateToLatest, statementHealth } from '@tasklane/db';
 import { RedisEventBus } from '@tasklane/db/redis';
-import { createWorker, errorFields, type Logger } from '@tasklane/worker';
+import { createWebhookDispatcher, createWorker, errorFields, type Logger } from '@tasklane/worker';
 import { builtInHandlers } from './handlers/index.ts';
 import { healthServerPort, startHealthServer } from './health-server.ts';
 import { createJsonLogger } from './json-logger.ts';
@@ -83,13 +83,16 @@ async function main(): Promise<void> {
     config.workerHealthPort === undefined
       ? undefined
       : await startHealthServer({ worker, statements: statementHealth(pool), port: config.workerHealthPort, host: config.host });
+  // The webhook outbox is sent from worker processes (WEBHOOK_DELIVERY=off leaves it to others).
+  const webhooks = config.webhooks.deliver
+    ? createWebhookDispatcher({ pool, connectionString: config.listenDatabaseUrl ?? url, settings: config.webhooks, logger: log })
+    : undefined;
   stop = (signal) => {
     if (stopping.signal.aborted) return;
     stopping.abort();
     log.info('stopping worker', { signal, running: worker.running });
     health?.close();
-    void worker
-      .stop()
+    void Promise.all([worker.stop(), webhooks?.stop()])
       .then(() => redis?.close())
       .then(() => pool.end())
       .then(
@@ -106,6 +109,7 @@ async function main(): Promise<void> {
     if (event.type === 'completed') log.info('task completed', { taskId: event.taskId, attempt: event.attempt, workerId: worker.id });
   });
   await worker.start();
+  await webhooks?.start();
   log.info('worker ready', {
     workerId: worker.id,
     kinds: Object.keys(builtInHandlers),

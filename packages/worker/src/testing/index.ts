@@ -1,2 +1,3 @@
-// Helpers for testing handlers: `@tasklane/worker/testing`. No database, nothing started.
+// Helpers for tests: `@tasklane/worker/testing`. No database; nothing is started until asked.
 export { runHandler, type RunHandlerOptions, type HandlerRun, type HandlerOutcome, type ProgressReport } from './run-handler.ts';
+export { WebhookReceiver, type Answer, type ReceivedWebhook } from './webhook-receiver.ts';

@@ -3,7 +3,7 @@ import { isTaskId, isTerminal } from '@tasklane/core';
 import type { AppContext } from '../app-context.ts';
 import { openRestSubscription } from '../rate-limit/rest-rate-limit.ts';
 import { HttpProblem } from './problem.ts';
-import { taskBodyJson } from './task-body.ts';
+import { taskBodyJson } from '@tasklane/core';
 
 export interface TaskEventsOptions {
   /** Interval of the `: keep-alive` comment that keeps proxies from closing an idle stream. @default 15000 */

@@ -4,7 +4,7 @@ import { MAX_LIST_LIMIT, type ListFilter } from '@tasklane/db';
 import type { AppContext } from '../app-context.ts';
 import { HttpProblem } from './problem.ts';
 import { JSON_CONTENT_TYPE } from './send-task.ts';
-import { taskListItem } from './task-body.ts';
+import { taskListItem } from '@tasklane/core';
 
 type Query = Record<string, string | string[] | undefined>;
 

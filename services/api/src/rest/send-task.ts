@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { Task } from '@tasklane/core';
 import { noneMatch, retryAfterSeconds, taskEtag } from './polling.ts';
-import { taskBodyJson } from './task-body.ts';
+import { taskBodyJson } from '@tasklane/core';
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 

@@ -6,7 +6,7 @@ import type { AppContext } from '../app-context.ts';
 import { parseWait, versionFromIfNoneMatch } from './polling.ts';
 import { HttpProblem, problem, sendProblem } from './problem.ts';
 import { JSON_CONTENT_TYPE, sendTask } from './send-task.ts';
-import { cancelledBody } from './task-body.ts';
+import { cancelledBody } from '@tasklane/core';
 
 interface TaskParams {
   task_id: string;

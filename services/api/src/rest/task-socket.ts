@@ -4,7 +4,7 @@ import type { AppContext } from '../app-context.ts';
 import { authenticateSocket } from '../auth/socket-auth.ts';
 import { RateLimitedError } from '../rate-limit/rate-limited-error.ts';
 import { fitCloseReason } from '../close-reason.ts';
-import { taskBodyJson } from './task-body.ts';
+import { taskBodyJson } from '@tasklane/core';
 
 /** Close codes of the task socket: 1000 after the final state, 4xxx (application range) for errors. */
 export const TaskSocketClose = {

@@ -1,4 +1,5 @@
-import type { JsonValue, Task, TaskStatus } from '@tasklane/core';
+import type { JsonValue, Task } from './task.ts';
+import type { TaskStatus } from './status.ts';
 
 /**
  * The seed contract's shapes (docs/rest-api.md), built from a stored task. Every REST and
