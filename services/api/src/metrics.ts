@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { statementHealth, usesNamedStatements } from '@tasklane/db';
+import type { WebhookStats } from '@tasklane/db';
 import type { AppContext } from './app-context.ts';
 
 /** The Prometheus metrics of one API process. */
@@ -39,6 +40,23 @@ export function createMetrics(ctx: AppContext): Metrics {
   const oldestPending = new Gauge({
     name: 'tasklane_oldest_pending_age_seconds',
     help: 'Age of the oldest pending task; 0 when none is pending.',
+    registers: [registry],
+  });
+  const webhookDeliveries = new Gauge({
+    name: 'tasklane_webhook_deliveries',
+    help:
+      'Webhook deliveries currently stored, by state: waiting, delivered, failed (retries exhausted), gone (410), stopped, superseded. Read from the database at scrape time; falls with retention.',
+    labelNames: ['state'] as const,
+    registers: [registry],
+  });
+  const webhookWaiting = new Gauge({
+    name: 'tasklane_webhook_deliveries_waiting',
+    help: 'Webhook deliveries waiting to be sent or retried.',
+    registers: [registry],
+  });
+  const webhookOldest = new Gauge({
+    name: 'tasklane_webhook_oldest_waiting_age_seconds',
+    help: 'Age of the oldest waiting webhook delivery; 0 when none waits.',
     registers: [registry],
   });
   const scrapeErrors = new Counter({
@@ -98,6 +116,9 @@ export function createMetrics(ctx: AppContext): Metrics {
     tasks.reset();
     attempts.reset();
     oldestPending.reset();
+    webhookDeliveries.reset();
+    webhookWaiting.reset();
+    webhookOldest.reset();
     let snapshot: QueueSnapshot;
     try {
       snapshot = await readQueueSnapshot(ctx);
@@ -108,6 +129,9 @@ export function createMetrics(ctx: AppContext): Metrics {
     for (const c of snapshot.counts) tasks.labels(c.status, c.kind).set(c.count);
     for (const a of snapshot.attempts) attempts.labels(a.kind).set(a.attempts);
     oldestPending.set(snapshot.oldestPendingAgeSeconds ?? 0);
+    for (const [state, count] of Object.entries(snapshot.webhooks.byState)) webhookDeliveries.labels(state).set(count);
+    webhookWaiting.set(snapshot.webhooks.waiting);
+    webhookOldest.set(snapshot.webhooks.oldestWaitingAgeSeconds ?? 0);
   }
 
   return {
@@ -133,11 +157,12 @@ interface QueueSnapshot {
   counts: { status: string; kind: string; count: number }[];
   attempts: { kind: string; attempts: number }[];
   oldestPendingAgeSeconds: number | null;
+  webhooks: WebhookStats;
 }
 
 async function readQueueSnapshot(ctx: AppContext): Promise<QueueSnapshot> {
-  const [stats, attempts] = await Promise.all([ctx.store.queueStats(), ctx.store.attemptsByKind()]);
-  return { counts: stats.counts, attempts, oldestPendingAgeSeconds: stats.oldestPendingAgeSeconds };
+  const [stats, attempts, webhooks] = await Promise.all([ctx.store.queueStats(), ctx.store.attemptsByKind(), ctx.webhooks.stats()]);
+  return { counts: stats.counts, attempts, oldestPendingAgeSeconds: stats.oldestPendingAgeSeconds, webhooks };
 }
 
 /** `/metrics` in the Prometheus text format, and the latency of every HTTP request. */

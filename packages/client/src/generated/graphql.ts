@@ -25,6 +25,8 @@ export type SubmitTaskInput = {
   runAt?: string | null | undefined;
   /** The provider to use, e.g. veo3. */
   service?: string | null | undefined;
+  /** POST signed changes of this task to a URL (docs/webhooks.md). */
+  webhook?: WebhookInput | null | undefined;
 };
 
 /** Which task changes to receive; an omitted or empty list matches everything. */
@@ -40,6 +42,22 @@ export type TaskStatus =
   | 'FAILED'
   | 'PENDING'
   | 'PROCESSING';
+
+/** A task change a webhook can be told about. PROGRESS is sent at most once per 2 s per task, the last one always. */
+export type WebhookEvent =
+  | 'CANCELLED'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'PROCESSING'
+  | 'PROGRESS';
+
+/** Where to POST signed task changes (Standard Webhooks). See docs/webhooks.md. */
+export type WebhookInput = {
+  /** Default COMPLETED, FAILED, CANCELLED. */
+  events?: Array<WebhookEvent> | null | undefined;
+  /** https:// URL (http:// and private addresses only where the server allows them). */
+  url: string;
+};
 
 export type CancelTaskMutationVariables = Exact<{
   id: string;

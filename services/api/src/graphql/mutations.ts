@@ -1,6 +1,7 @@
 import type { Task } from '@tasklane/core';
 import { builder } from './builder.ts';
 import { TaskRef } from './task-type.ts';
+import { WebhookInput } from './webhook-types.ts';
 
 const SubmitTaskInput = builder.inputType('SubmitTaskInput', {
   fields: (t) => ({
@@ -13,6 +14,7 @@ const SubmitTaskInput = builder.inputType('SubmitTaskInput', {
     idempotencyKey: t.string({
       description: 'Submitting again with the same key and the same request returns the original task; with another request, IDEMPOTENCY_CONFLICT.',
     }),
+    webhook: t.field({ type: WebhookInput, description: 'POST signed changes of this task to a URL (docs/webhooks.md).' }),
   }),
 });
 
@@ -50,6 +52,7 @@ builder.mutationFields((t) => ({
           maxAttempts: input.maxAttempts ?? undefined,
           runAt: input.runAt ?? undefined,
           idempotencyKey: input.idempotencyKey,
+          webhook: input.webhook ? { url: input.webhook.url, events: input.webhook.events ?? undefined } : undefined,
         },
         { owner: ctx.caller.owner },
       );

@@ -8,6 +8,7 @@ import './task-type.ts';
 import './queue-stats-type.ts';
 import './queries.ts';
 import './mutations.ts';
+import './webhook-types.ts';
 import './subscriptions.ts';
 
 export const schema: GraphQLSchema = builder.toSchema();

@@ -1,4 +1,4 @@
-import { TASK_STATUSES } from '@tasklane/core';
+import { DEFAULT_WEBHOOK_EVENTS, MAX_WEBHOOK_URL_LENGTH, TASK_STATUSES, WEBHOOK_EVENTS } from '@tasklane/core';
 import { MAX_LIST_LIMIT } from '@tasklane/db';
 import { DEFAULT_LIST_LIMIT } from './list-route.ts';
 import { MAX_WAIT_SECONDS } from './polling.ts';
@@ -50,6 +50,7 @@ export const openApiDocument = {
   tags: [
     { name: 'tasks', description: 'The seed contract and its extensions' },
     { name: 'push', description: 'Server-Sent Events and WebSocket updates' },
+    { name: 'webhooks', description: 'Signed callbacks on task changes (docs/webhooks.md)' },
     { name: 'meta', description: 'This document and its rendering' },
   ],
   paths: {
@@ -223,6 +224,62 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/v1/webhooks/secret': {
+      get: {
+        tags: ['webhooks'],
+        operationId: 'webhookSecret',
+        summary: "The owner's webhook signing secret",
+        description:
+          'The `whsec_` secret that signs every webhook of the caller\'s owner (made on first read). An admin key may pass ' +
+          '`owner` to read another owner\'s. Answered with Cache-Control: no-store.',
+        parameters: [{ $ref: '#/components/parameters/Owner' }],
+        responses: {
+          '200': { description: 'The secret', content: { 'application/json': { schema: { $ref: '#/components/schemas/WebhookSecret' } } } },
+          '403': problemResponse("Another owner's secret asked for without an admin key"),
+        },
+      },
+    },
+    '/api/v1/webhooks/secret/rotate': {
+      post: {
+        tags: ['webhooks'],
+        operationId: 'rotateWebhookSecret',
+        summary: 'Rotate the webhook signing secret',
+        description: 'Makes a new secret. For 24 hours both the old and the new one sign every delivery (space-separated signatures).',
+        parameters: [{ $ref: '#/components/parameters/Owner' }],
+        responses: {
+          '200': { description: 'The new secret', content: { 'application/json': { schema: { $ref: '#/components/schemas/WebhookSecret' } } } },
+          '403': problemResponse("Another owner's secret asked for without an admin key"),
+        },
+      },
+    },
+    '/api/v1/tasks/{task_id}/webhooks': {
+      parameters: [taskIdParam],
+      get: {
+        tags: ['webhooks'],
+        operationId: 'taskWebhookDeliveries',
+        summary: "A task's webhook delivery log",
+        description: 'Every delivery of the task, oldest first, with each attempt\'s time, HTTP status or error, and duration.',
+        responses: {
+          '200': { description: 'The log', content: { 'application/json': { schema: { $ref: '#/components/schemas/WebhookLog' } } } },
+          '404': problemResponse('No such task (or another owner\'s)'),
+        },
+      },
+    },
+    '/api/v1/tasks/{task_id}/webhooks/redeliver': {
+      parameters: [taskIdParam],
+      post: {
+        tags: ['webhooks'],
+        operationId: 'redeliverWebhook',
+        summary: "Send the task's latest webhook event again",
+        description:
+          'A delivery still waiting is made due now; otherwise the latest one is sent again as a new delivery (a new webhook-id).',
+        responses: {
+          '202': { description: 'The delivery that will be sent', content: { 'application/json': { schema: { $ref: '#/components/schemas/WebhookDelivery' } } } },
+          '404': problemResponse('No such task (or another owner\'s)'),
+          '409': problemResponse('The task has no webhook, or has sent no event yet'),
+        },
+      },
+    },
     '/api/v1/openapi.json': {
       get: {
         security: [],
@@ -303,6 +360,66 @@ export const openApiDocument = {
           message: { type: 'string', examples: ['Task completed successfully'] },
         },
       },
+      Webhook: {
+        type: 'object',
+        required: ['url'],
+        additionalProperties: false,
+        description: 'Where to POST signed task changes (docs/webhooks.md).',
+        properties: {
+          url: { type: 'string', format: 'uri', maxLength: MAX_WEBHOOK_URL_LENGTH, examples: ['https://example.com/hooks/tasklane'] },
+          events: { type: 'array', minItems: 1, items: { type: 'string', enum: [...WEBHOOK_EVENTS] }, default: [...DEFAULT_WEBHOOK_EVENTS] },
+        },
+      },
+      WebhookSecret: {
+        type: 'object',
+        required: ['owner', 'secret', 'created_at', 'previous_expires_at'],
+        additionalProperties: false,
+        properties: {
+          owner: { type: 'string' },
+          secret: { type: 'string', pattern: '^whsec_', description: 'Standard Webhooks secret: whsec_ and base64' },
+          created_at: timestamp,
+          previous_expires_at: { description: 'Until when the secret before the last rotation still signs', oneOf: [timestamp, { type: 'null' }] },
+        },
+      },
+      WebhookDelivery: {
+        type: 'object',
+        required: ['id', 'event', 'url', 'state', 'created_at', 'next_attempt_at', 'attempts'],
+        additionalProperties: false,
+        properties: {
+          id: { type: 'string', description: 'The webhook-id header, the same on every retry', examples: ['msg_2b7c…'] },
+          event: { type: 'string', enum: [...WEBHOOK_EVENTS] },
+          url: { type: 'string' },
+          state: { type: 'string', enum: ['waiting', 'delivered', 'failed', 'gone', 'stopped', 'superseded'] },
+          created_at: timestamp,
+          next_attempt_at: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'null' }] },
+          attempts: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['attempt', 'at', 'duration_ms', 'status_code', 'error', 'outcome'],
+              additionalProperties: false,
+              properties: {
+                attempt: { type: 'integer', minimum: 1 },
+                at: { type: 'string', format: 'date-time' },
+                duration_ms: { type: 'integer', minimum: 0 },
+                status_code: { type: ['integer', 'null'] },
+                error: { type: ['string', 'null'], examples: ['HTTP 500', 'ECONNREFUSED: connect ECONNREFUSED'] },
+                outcome: { type: 'string', enum: ['delivered', 'failed', 'gone'] },
+              },
+            },
+          },
+        },
+      },
+      WebhookLog: {
+        type: 'object',
+        required: ['task_id', 'webhook', 'deliveries'],
+        additionalProperties: false,
+        properties: {
+          task_id: { type: 'string' },
+          webhook: { oneOf: [{ $ref: '#/components/schemas/Webhook' }, { type: 'null' }] },
+          deliveries: { type: 'array', items: { $ref: '#/components/schemas/WebhookDelivery' } },
+        },
+      },
       SubmitRequest: {
         type: 'object',
         required: ['kind'],
@@ -313,6 +430,7 @@ export const openApiDocument = {
           service: { type: ['string', 'null'], minLength: 1, maxLength: 100, examples: ['veo3'] },
           priority: { type: 'integer', minimum: -1000, maximum: 1000, default: 0, description: 'Higher runs first' },
           max_attempts: { type: 'integer', minimum: 1, maximum: 100, default: 3 },
+          webhook: { $ref: '#/components/schemas/Webhook' },
         },
       },
       CancelResult: {
@@ -364,6 +482,7 @@ export const openApiDocument = {
         description: 'Long poll: hold the request up to this many seconds until the task changes (after the If-None-Match version when given)',
         schema: { type: 'integer', minimum: 0, maximum: MAX_WAIT_SECONDS, default: 0 },
       },
+      Owner: { name: 'owner', in: 'query', description: "Another owner's secret (admin keys only); default the caller's", schema: { type: 'string' } },
       IfNoneMatch: { name: 'If-None-Match', in: 'header', description: 'The ETag of the state you hold', schema: { type: 'string' } },
       IdempotencyKey: {
         name: 'Idempotency-Key',

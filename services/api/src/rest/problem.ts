@@ -16,6 +16,7 @@ export const PROBLEM_TYPES = {
   'invalid-request': { status: 400, title: 'Invalid request' },
   'malformed-body': { status: 400, title: 'Malformed request body' },
   'task-not-cancellable': { status: 409, title: 'Task cannot be cancelled' },
+  'nothing-to-redeliver': { status: 409, title: 'Nothing to redeliver' },
   'idempotency-conflict': { status: 422, title: 'Idempotency key reused with a different request' },
   'payload-too-large': { status: 413, title: 'Request body too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
