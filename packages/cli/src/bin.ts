@@ -8,6 +8,7 @@ import { runList } from './commands/list.ts';
 import { runWatch } from './commands/watch.ts';
 import { runCancel } from './commands/cancel.ts';
 import { runKeys } from './commands/keys.ts';
+import { runWebhooks } from './commands/webhooks.ts';
 import { EXIT } from './exit-codes.ts';
 import { describeFailure } from './report-error.ts';
 
@@ -20,12 +21,13 @@ Run the system:
 
 Work with tasks (on --url, TASKLANE_URL, or http://localhost:8000):
   submit <kind>         Queue a task (--input '<json>' | --input-file f, --wait, --priority n,
-                        --max-attempts n, --idempotency-key k, --timeout s)
+                        --max-attempts n, --idempotency-key k, --timeout s, --webhook URL)
   get <id>              Show one task
   list                  Table of tasks, newest first (--status, --kind, --limit)
   watch <id>            Live progress until the task ends (--timeout s)
   cancel <id>           Cancel a pending or processing task
   keys                  Manage API keys: create --owner <name> [--admin], list, revoke <id>
+  webhooks secret       Print the webhook signing secret (rotate: a new one; --owner for another)
   help                  Show this text; \`tasklane <command> --help\` shows a command's options
 
 Every task command takes --json for scripts. watch and submit --wait exit with
@@ -40,6 +42,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   watch: runWatch,
   cancel: runCancel,
   keys: runKeys,
+  webhooks: (args) => runWebhooks(args),
 };
 
 async function main(argv: string[]): Promise<number> {

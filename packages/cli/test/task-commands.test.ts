@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newTaskId } from '@tasklane/core';
-import { freePort } from '@tasklane/db';
+import { createPool, freePort } from '@tasklane/db';
 import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
 import { createTasklaneClient, type Task, type TasklaneClient } from '@tasklane/client';
 import { createTaskDriver, startApiProcess, type ApiProcess, type Claimed, type TaskDriver } from '@tasklane/client/testing';
@@ -103,6 +103,32 @@ describe('submit', () => {
     const states = cli.stdout().trim().split('\n').map((l) => JSON.parse(l) as Task);
     expect(states[0]).toMatchObject({ id: claimed.id, status: 'PENDING' });
     expect(states.at(-1)).toMatchObject({ status: 'FAILED', error: { type: 'VideoGenerationError' } });
+  });
+
+  it('submits with --webhook and --webhook-events, and names an unknown event', async () => {
+    const { code, stdout } = await run(['submit', 'cli_hook', '--webhook', 'http://127.0.0.1:9/hook', '--webhook-events', 'processing,completed', '--json'], env);
+    expect(code).toBe(0);
+    const task = JSON.parse(stdout) as Task;
+    const pool = createPool({ connectionString: db.url, max: 1 });
+    const stored = await pool.query<{ webhook: unknown }>('select webhook from tasklane.tasks where id = $1', [task.id]).finally(() => pool.end());
+    expect(stored.rows[0]!.webhook).toEqual({ url: 'http://127.0.0.1:9/hook', events: ['processing', 'completed'] });
+    const bad = await run(['submit', 'cli_hook', '--webhook', 'http://127.0.0.1:9/hook', '--webhook-events', 'done'], env);
+    expect(bad.code).toBe(4);
+    expect(bad.stderr).toContain('"done" is not an event');
+    const refused = await run(['submit', 'cli_hook', '--webhook', 'not-a-url'], env);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain('webhook.url');
+  });
+
+  it('prints the webhook secret and rotates it', async () => {
+    const first = await run(['webhooks', 'secret'], env);
+    expect(first.code).toBe(0);
+    expect(first.stdout.trim()).toMatch(/^whsec_[A-Za-z0-9+/=]+$/);
+    const rotated = await run(['webhooks', 'rotate', '--json'], env);
+    const body = JSON.parse(rotated.stdout) as { secret: string; previous_expires_at: string };
+    expect(body.secret).not.toBe(first.stdout.trim());
+    expect(body.previous_expires_at).toMatch(/Z$/);
+    expect((await run(['webhooks', 'secret'], env)).stdout.trim()).toBe(body.secret);
   });
 
   it('exits 4 on input that is not JSON', async () => {

@@ -33,3 +33,5 @@ export type { WatchOptions } from './watch-task.ts';
 export type { StallInfo } from './stall-detector.ts';
 export type { JsonValue, JsonObject } from './json-value.ts';
 export { DEFAULT_POLL_SCHEDULE, pollIntervals } from './poll-schedule.ts';
+export { verifyWebhook, WebhookVerificationError, type WebhookPayload, type VerifyWebhookOptions } from './verify-webhook.ts';
+export type { WebhookEvent, WebhookInput } from './generated/graphql.ts';

@@ -36,6 +36,14 @@ describe('submit', () => {
     expect((error as TasklaneRequestError).code).toBe('IDEMPOTENCY_CONFLICT');
   });
 
+  it('submits with a webhook, and rejects a bad webhook URL naming webhook.url', async () => {
+    const task = await client.submit({ kind: 'sub_hook', webhook: { url: 'https://example.com/hooks', events: ['PROGRESS', 'COMPLETED'] } });
+    expect(task.status).toBe('PENDING');
+    const error = (await rejection(client.submit({ kind: 'sub_hook', webhook: { url: 'example.com/hooks' } }))) as TasklaneRequestError;
+    expect(error.code).toBe('BAD_USER_INPUT');
+    expect(error.field).toBe('webhook.url');
+  });
+
   it('rejects a bad kind with BAD_USER_INPUT naming the field', async () => {
     const error = (await rejection(client.submit({ kind: 'Not A Kind' }))) as TasklaneRequestError;
     expect(error).toBeInstanceOf(TasklaneRequestError);

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { JsonValue } from '@tasklane/client';
+import type { JsonValue, SubmitInput, WebhookEvent } from '@tasklane/client';
+import { WEBHOOK_EVENTS } from '@tasklane/core';
 import { UsageError } from '../exit-codes.ts';
 import { followTask } from '../follow-task.ts';
 import { integerOption, parseCommand, positionals, REMOTE_OPTIONS, secondsOption } from '../parse-options.ts';
@@ -17,6 +18,9 @@ Options:
   --priority <n>            Higher runs first, -1000 to 1000 (default 0)
   --max-attempts <n>        Attempts before it fails for good, 1 to 100 (default 3)
   --idempotency-key <key>   Submitting again with the same key returns the same task
+  --webhook <url>           POST signed changes of the task to this URL (docs/webhooks.md)
+  --webhook-events <list>   Which changes, comma-separated: processing, progress, completed,
+                            failed, cancelled (default completed,failed,cancelled)
   --wait                    Follow the task to its end; exit 0 completed, 1 failed, 2 cancelled, 3 timed out
   --timeout <seconds>       With --wait: give up after this long (the task goes on)
   --json                    Print JSON (with --wait: one line per state)
@@ -30,6 +34,8 @@ const OPTIONS = {
   priority: { type: 'string' },
   'max-attempts': { type: 'string' },
   'idempotency-key': { type: 'string' },
+  webhook: { type: 'string' },
+  'webhook-events': { type: 'string' },
   wait: { type: 'boolean', default: false },
   timeout: { type: 'string' },
 } as const;
@@ -60,6 +66,22 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** `--webhook` and `--webhook-events` as the client's webhook input; unknown events named here. */
+function webhookOption(url: string | undefined, events: string | undefined): SubmitInput['webhook'] {
+  if (url === undefined) {
+    if (events !== undefined) throw new UsageError('submit: --webhook-events needs --webhook <url>');
+    return undefined;
+  }
+  if (events === undefined) return { url };
+  const chosen = events.split(',').map((e) => e.trim().toLowerCase()).filter((e) => e !== '');
+  for (const event of chosen) {
+    if (!(WEBHOOK_EVENTS as readonly string[]).includes(event)) {
+      throw new UsageError(`submit: --webhook-events: "${event}" is not an event (allowed: ${WEBHOOK_EVENTS.join(', ')})`);
+    }
+  }
+  return { url, events: chosen.map((e) => e.toUpperCase() as WebhookEvent) };
+}
+
 /** `tasklane submit <kind>`. */
 export async function runSubmit(args: string[]): Promise<number> {
   const { values, positionals: given } = parseCommand('submit', args, OPTIONS);
@@ -73,6 +95,7 @@ export async function runSubmit(args: string[]): Promise<number> {
   const priority = integerOption('submit', 'priority', values.priority, -1000, 1000);
   const maxAttempts = integerOption('submit', 'max-attempts', values['max-attempts'], 1, 100);
   const timeout = secondsOption('submit', 'timeout', values.timeout);
+  const webhook = webhookOption(values.webhook, values['webhook-events']);
 
   return withClient(values.url, async (client) => {
     const task = await client.submit({
@@ -82,6 +105,7 @@ export async function runSubmit(args: string[]): Promise<number> {
       priority,
       maxAttempts,
       idempotencyKey: values['idempotency-key'],
+      webhook,
     });
     if (values.json) process.stdout.write(`${JSON.stringify(task)}\n`);
     else if (values.wait) process.stdout.write(`Submitted ${task.id}\n`);
