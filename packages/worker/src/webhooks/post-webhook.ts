@@ -40,39 +40,44 @@ export function createAgents(lookup: LookupFunction | undefined): { http: http.A
   return { http: new http.Agent(options), https: new https.Agent(options) };
 }
 
+/** Why a URL is refused before any connection, if it is: not a URL, or a literal IP it may not reach. */
+function refusal(url: string, allowPrivate: boolean): string | undefined {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return 'invalid URL';
+  }
+  // A literal IP never reaches the lookup: check it here.
+  const literal = target.hostname.replace(/^\[|\]$/g, '');
+  if (!allowPrivate && /^[\d.]+$|:/.test(literal) && !isPublicAddress(literal)) return new BlockedAddressError(literal, literal).message;
+  return undefined;
+}
+
 /**
  * POSTs one signed delivery. Never throws: every way it can go wrong comes back as a result.
  * Redirects are not followed (a 3xx is a failure), and the answer is read up to 4 KB, then cut.
  */
 export function postWebhook(url: string, body: string, headers: Record<string, string>, options: PostOptions): Promise<PostResult> {
+  const refused = refusal(url, options.allowPrivate);
+  if (refused !== undefined) return Promise.resolve({ statusCode: null, retryAfterMs: null, error: refused, durationMs: 0 });
   const started = performance.now();
+  const target = new URL(url);
   return new Promise((resolve) => {
     let settled = false;
-    let timer: NodeJS.Timeout | undefined;
     const finish = (result: Omit<PostResult, 'durationMs'>) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       resolve({ ...result, durationMs: performance.now() - started });
     };
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      return finish({ statusCode: null, retryAfterMs: null, error: 'invalid URL' });
-    }
-    // A literal IP never reaches the lookup: check it here.
-    const literal = target.hostname.replace(/^\[|\]$/g, '');
-    if (!options.allowPrivate && /^[\d.]+$|:/.test(literal) && !isPublicAddress(literal)) {
-      return finish({ statusCode: null, retryAfterMs: null, error: new BlockedAddressError(literal, literal).message });
-    }
     const secure = target.protocol === 'https:';
     const request = (secure ? https : http).request(target, {
       method: 'POST',
       agent: secure ? options.agents.https : options.agents.http,
       headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
     });
-    timer = setTimeout(() => {
+    const timer = setTimeout(() => {
       finish({ statusCode: null, retryAfterMs: null, error: `no answer within ${options.timeoutMs} ms` });
       request.destroy();
     }, options.timeoutMs);
