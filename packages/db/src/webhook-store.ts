@@ -84,6 +84,7 @@ interface ClaimRow {
   snapshot: Record<string, unknown>;
   attempts: number;
   changed_at: Date;
+  gone: boolean;
 }
 
 /**
@@ -103,7 +104,7 @@ export class WebhookStore {
     const { rows } = await this.pool.query<ClaimRow>({
       name: 'tasklane_webhook_claim',
       text: `with heads as (
-               select d.id, d.url, d.due_at from tasklane.webhook_deliveries d
+               select d.id, d.task_id, d.url, d.due_at from tasklane.webhook_deliveries d
                where d.state = 'waiting' and d.due_at <= now() and (d.locked_until is null or d.locked_until < now())
                  and d.url <> all($4::text[])
                  and not exists (
@@ -113,16 +114,27 @@ export class WebhookStore {
                limit $1 * 4
                for update of d skip locked
              ), picked as (
-               select h.id from (select id, due_at, row_number() over (partition by url order by due_at) as rn from heads) h
+               select h.id, h.gone from (
+                 select id, due_at,
+                   row_number() over (partition by url order by due_at) as rn,
+                   -- A 410 from this URL for this task committed after this delivery was written.
+                   exists (
+                     select 1 from tasklane.webhook_deliveries g where g.task_id = heads.task_id and g.url = heads.url and g.state = 'gone'
+                   ) as gone
+                 from heads
+               ) h
                where h.rn <= $3 order by h.due_at limit $1
              )
              update tasklane.webhook_deliveries d
-               set attempts = d.attempts + 1, locked_until = now() + make_interval(secs => $2::float8 / 1000)
+               set attempts = case when p.gone then d.attempts else d.attempts + 1 end,
+                   locked_until = case when p.gone then null else now() + make_interval(secs => $2::float8 / 1000) end,
+                   state = case when p.gone then 'stopped' else d.state end,
+                   finished_at = case when p.gone then now() else d.finished_at end
              from picked p where d.id = p.id
-             returning d.id, d.task_id, d.owner, d.url, d.event, d.snapshot, d.attempts, d.changed_at`,
+             returning d.id, d.task_id, d.owner, d.url, d.event, d.snapshot, d.attempts, d.changed_at, p.gone`,
       values: [max, lockMs, perUrl, busyUrls],
     });
-    return rows.map((r) => ({
+    return rows.filter((r) => !r.gone).map((r) => ({
       id: r.id,
       taskId: r.task_id,
       owner: r.owner,

@@ -31,6 +31,7 @@ async function receiver(answer?: ConstructorParameters<typeof WebhookReceiver>[0
 }
 
 const done = deferred();
+let firstHookSeen = deferred();
 beforeAll(async () => {
   store = new TaskStore(env.pool, { webhookPolicy: { allowPrivate: true, allowHttp: true } });
   hooks = new WebhookStore(env.pool);
@@ -55,6 +56,10 @@ beforeAll(async () => {
       gated: async () => {
         await done.promise;
         return null;
+      },
+      after_first_hook: async () => {
+        await firstHookSeen.promise;
+        return { ok: true };
       },
     },
   });
@@ -206,6 +211,24 @@ it('throttles progress to one per 2 s, sends the last one, and never lets progre
   expect(values.at(-1)).toBe(100);
   for (let i = 1; i < progress.length; i++) expect(progress[i]!.at - progress[i - 1]!.at).toBeGreaterThanOrEqual(1900);
   expect(log.filter((d) => d.event === 'progress')).toHaveLength(progress.length);
+});
+
+it('supersedes a failing processing delivery with the newer completed one instead of holding the end back', async () => {
+  firstHookSeen = deferred();
+  const r = await receiver((_n, request) => {
+    firstHookSeen.resolve();
+    return request.body.includes('"task.processing"') ? 500 : 200;
+  });
+  await dispatcher({ retryDelaysMs: [200, 200, 200, 200, 200] });
+  const { task } = await store.submit({ kind: 'after_first_hook', webhook: { url: r.url, events: ['processing', 'completed'] } });
+  const log = await deliveriesSettled(task.id, 2);
+  expect(log.map((d) => [d.event, d.state])).toEqual([
+    ['processing', 'superseded'],
+    ['completed', 'delivered'],
+  ]);
+  const types = r.forTask(task.id).map((h) => h.json.type);
+  expect(types.at(-1)).toBe('task.completed');
+  expect(types.filter((t) => t === 'task.completed')).toHaveLength(1);
 });
 
 it('never sends one attempt twice with several dispatchers claiming at once', async () => {
