@@ -35,7 +35,7 @@ export interface Task {
   startedAt: Date | null;
   completedAt: Date | null;
   finishedAt: Date | null;
-  /** Where changes are posted; absent on rows read without it (claims). */
+  /** Where changes are posted; absent when the task has none, and on claimed tasks (the claim does not read it). */
   webhook?: WebhookConfig | null;
 }
 

@@ -52,7 +52,8 @@ export function toTask(row: TaskRow): Task {
     startedAt: row.started_at,
     completedAt: row.completed_at,
     finishedAt: row.finished_at,
-    webhook: row.webhook ?? null,
+    // Only when there is one: a claimed task (which never reads it) then equals a read one.
+    ...(row.webhook ? { webhook: row.webhook } : {}),
   };
 }
 

@@ -136,7 +136,7 @@ function newTask(p: PreparedTask, row: InsertedBatch): Task {
     startedAt: null,
     completedAt: null,
     finishedAt: null,
-    webhook: p.webhook === null ? null : (JSON.parse(p.webhook) as Task['webhook']),
+    ...(p.webhook === null ? {} : { webhook: JSON.parse(p.webhook) as Task['webhook'] }),
   };
 }
 
