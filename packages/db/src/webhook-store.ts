@@ -240,9 +240,13 @@ export class WebhookStore {
   /**
    * Sends the task's latest event again: a waiting delivery is made due now; otherwise the latest
    * one is copied as a new delivery (a new webhook-id: it is a new message, which the receiver
-   * should not drop as a duplicate). Undefined when the task has had no delivery yet.
+   * should not drop as a duplicate). Undefined when the task has had no delivery yet, 'gone' when
+   * its receiver answered 410.
    */
-  async redeliver(taskId: string): Promise<Delivery | undefined> {
+  async redeliver(taskId: string): Promise<Delivery | 'gone' | undefined> {
+    const gone = await this.pool.query(`select 1 from tasklane.webhook_deliveries where task_id = $1 and state = 'gone' limit 1`, [taskId]);
+    // The receiver said 410 Gone: it wants nothing more about this task.
+    if (gone.rows.length > 0) return 'gone';
     const hurried = await this.pool.query<{ id: string }>(
       `update tasklane.webhook_deliveries set due_at = now() where task_id = $1 and state = 'waiting' returning id, seq`,
       [taskId],

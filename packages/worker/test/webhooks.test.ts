@@ -159,6 +159,28 @@ it('gives up after the last scheduled retry', async () => {
   expect(r.forTask(task.id)).toHaveLength(4);
 });
 
+it('honours Retry-After on 503, fails on a timeout and on a redirect without following it', async () => {
+  const r = await receiver((n) => {
+    if (n === 0) return { status: 503, headers: { 'retry-after': '1' } };
+    if (n === 1) return 'hang';
+    if (n === 2) return { status: 302, headers: { location: '/elsewhere' } };
+    return 200;
+  });
+  await dispatcher({ timeoutMs: 300 });
+  const { task } = await store.submit({ kind: 'quick', webhook: { url: r.url } });
+  const [delivery] = await deliveriesSettled(task.id, 1);
+  expect(delivery!.attempts.map((a) => [a.statusCode, a.error, a.outcome])).toEqual([
+    [503, 'HTTP 503', 'failed'],
+    [null, 'no answer within 300 ms', 'failed'],
+    [302, 'HTTP 302', 'failed'],
+    [200, null, 'delivered'],
+  ]);
+  // The schedule says 50 ms; the receiver asked for a second.
+  expect(delivery!.attempts[1]!.at.getTime() - delivery!.attempts[0]!.at.getTime()).toBeGreaterThanOrEqual(950);
+  expect(r.received.map((h) => h.headers.host)).not.toContain('elsewhere');
+  expect(r.forTask(task.id)).toHaveLength(4);
+});
+
 it('stops delivering a task to a URL that answered 410', async () => {
   const r = await receiver(() => 410);
   await dispatcher();
@@ -168,6 +190,7 @@ it('stops delivering a task to a URL that answered 410', async () => {
   expect(log[0], JSON.stringify(log)).toMatchObject({ event: 'processing', state: 'gone' });
   expect(log.slice(1).every((d) => d.state === 'stopped')).toBe(true);
   expect(r.forTask(task.id)).toHaveLength(1);
+  expect(await hooks.redeliver(task.id)).toBe('gone');
 });
 
 it('sends cancelled when a task is cancelled', async () => {

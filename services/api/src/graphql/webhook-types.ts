@@ -126,6 +126,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { taskId }, ctx) => {
       const task = await ctx.app.store.getOrThrow(String(taskId), ctx.scope);
       const delivery = task.webhook ? await ctx.app.webhooks.redeliver(task.id) : undefined;
+      if (delivery === 'gone') throw new ValidationError('taskId', 'the webhook receiver answered 410 Gone; deliveries of this task to it are stopped');
       if (!delivery) throw new ValidationError('taskId', task.webhook ? 'the task has sent no webhook event yet' : 'the task has no webhook');
       return delivery;
     },

@@ -53,6 +53,9 @@ export function registerWebhookRoutes(api: FastifyInstance, ctx: AppContext): vo
     if (!delivery) {
       throw new HttpProblem('nothing-to-redeliver', `Task ${id} has sent no webhook event yet; there is nothing to send again`, { code: 'BAD_USER_INPUT', task_id: id });
     }
+    if (delivery === 'gone') {
+      throw new HttpProblem('nothing-to-redeliver', `Task ${id}'s webhook receiver answered 410 Gone; deliveries of this task to it are stopped`, { code: 'BAD_USER_INPUT', task_id: id });
+    }
     return sendJson(reply, 202, deliveryBody(delivery));
   });
 }
