@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { ValidationError, type WebhookSettings } from '@tasklane/core';
 import { TaskStore, WebhookStore } from '@tasklane/db';
-import { WebhookReceiver } from '@tasklane/worker/testing';
+import { WebhookReceiver, type Answer } from '@tasklane/worker/testing';
 import { createWebhookDispatcher, fixedResolver, type WebhookDispatcher, type WebhookDispatcherOptions } from '../src/index.ts';
 import { deferred, useTestEnv, waitFor } from './helpers.ts';
 
@@ -160,7 +160,7 @@ it('gives up after the last scheduled retry', async () => {
 });
 
 it('honours Retry-After on 503, fails on a timeout and on a redirect without following it', async () => {
-  const r = await receiver((n) => {
+  const r = await receiver((n): Answer => {
     if (n === 0) return { status: 503, headers: { 'retry-after': '1' } };
     if (n === 1) return 'hang';
     if (n === 2) return { status: 302, headers: { location: '/elsewhere' } };
