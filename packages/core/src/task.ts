@@ -3,6 +3,9 @@ import type { TaskStatus } from './status.ts';
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
+/** Labels an operator finds and acts on tasks by (customer, batch, pipeline): strings to strings. */
+export type TaskMetadata = Record<string, string>;
+
 /** What a failed (or retrying) task records about its last error. */
 export interface TaskErrorInfo {
   type: string;
@@ -34,6 +37,10 @@ export interface Task {
   startedAt: Date | null;
   completedAt: Date | null;
   finishedAt: Date | null;
+  /** Empty when the task was submitted without any. */
+  metadata: TaskMetadata;
+  /** The failed or cancelled task this one re-runs. */
+  retriedFrom: string | null;
 }
 
 /** What a client gives to create a task. */
@@ -48,6 +55,7 @@ export interface NewTask {
   /** Do not start before this time. */
   runAt?: Date;
   idempotencyKey?: string | null;
+  metadata?: TaskMetadata | null;
 }
 
 export const DEFAULT_OWNER = 'default';
@@ -55,3 +63,7 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
 export const MAX_PRIORITY = 1000;
 export const MAX_ATTEMPTS_LIMIT = 100;
 export const KIND_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
+/** At most this many metadata pairs per task. */
+export const MAX_METADATA_PAIRS = 16;
+/** Longest metadata key or value, in characters. */
+export const MAX_METADATA_LENGTH = 256;

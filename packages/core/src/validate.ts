@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from './errors.ts';
 import { isValidKind } from './ids.ts';
-import { DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, MAX_PRIORITY, type JsonValue, type NewTask } from './task.ts';
+import {
+  DEFAULT_MAX_ATTEMPTS,
+  MAX_ATTEMPTS_LIMIT,
+  MAX_METADATA_LENGTH,
+  MAX_METADATA_PAIRS,
+  MAX_PRIORITY,
+  type JsonValue,
+  type NewTask,
+  type TaskMetadata,
+} from './task.ts';
 
 /** Largest accepted `input`, as serialized JSON. */
 export const DEFAULT_MAX_INPUT_BYTES = 64 * 1024;
@@ -32,6 +41,8 @@ export interface ValidNewTask {
   maxAttempts: number;
   runAt: Date | null;
   idempotencyKey: string | null;
+  /** Null when the submission carried none (or an empty object). */
+  metadata: TaskMetadata | null;
 }
 
 /**
@@ -89,7 +100,30 @@ export function validateNewTask(task: NewTask, maxInputBytes = DEFAULT_MAX_INPUT
     throw new ValidationError('idempotencyKey', `must be a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
   }
   if (idempotencyKey !== null && UNSTORABLE_CHAR.test(idempotencyKey)) throw new ValidationError('idempotencyKey', `must not contain ${UNSTORABLE_RULE}`);
-  return { kind: task.kind, input, inputText, service, priority, maxAttempts, runAt, idempotencyKey };
+  const metadata = validateMetadata(task.metadata, 'metadata');
+  return { kind: task.kind, input, inputText, service, priority, maxAttempts, runAt, idempotencyKey, metadata };
+}
+
+/**
+ * Metadata as a submission or a filter gives it: an object of string values, at most
+ * MAX_METADATA_PAIRS pairs of at most MAX_METADATA_LENGTH characters each. Null when absent or empty.
+ */
+export function validateMetadata(value: unknown, field: string): TaskMetadata | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new ValidationError(field, 'must be an object of string values, e.g. {"customer": "acme"}');
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > MAX_METADATA_PAIRS) throw new ValidationError(field, `must have at most ${MAX_METADATA_PAIRS} keys`);
+  for (const [key, item] of entries) {
+    if (key.length === 0 || key.length > MAX_METADATA_LENGTH) {
+      throw new ValidationError(field, `keys must be 1-${MAX_METADATA_LENGTH} characters`);
+    }
+    if (typeof item !== 'string') throw new ValidationError(`${field}.${key}`, 'must be a string');
+    if (item.length > MAX_METADATA_LENGTH) throw new ValidationError(`${field}.${key}`, `must be at most ${MAX_METADATA_LENGTH} characters`);
+    if (UNSTORABLE_CHAR.test(key) || UNSTORABLE_CHAR.test(item)) throw new ValidationError(field, `must not contain ${UNSTORABLE_RULE}`);
+  }
+  return entries.length === 0 ? null : (value as TaskMetadata);
 }
 
 /** JSON with object keys sorted, so equal values always serialize the same. */
@@ -106,6 +140,7 @@ export function canonicalJson(value: unknown): string {
 /** What an idempotency key is bound to: the request's meaning, not its key order or spacing. */
 export function requestHash(task: ValidNewTask): string {
   // The text is the input again: leaving it out keeps the hash what stored rows were hashed with.
-  const { idempotencyKey: _key, inputText: _text, ...request } = task;
-  return createHash('sha256').update(canonicalJson(request)).digest('base64url');
+  // Metadata counts only when present, so hashes of requests without it stay as they were.
+  const { idempotencyKey: _key, inputText: _text, metadata, ...request } = task;
+  return createHash('sha256').update(canonicalJson(metadata ? { ...request, metadata } : request)).digest('base64url');
 }

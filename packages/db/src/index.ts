@@ -5,6 +5,7 @@ export * from './embedded-postgres.ts';
 export * from './database-url.ts';
 export * from './task-row.ts';
 export * from './task-store.ts';
+export * from './task-operations.ts';
 export * from './worker-store.ts';
 export * from './maintenance.ts';
 export * from './event-bus.ts';
@@ -20,3 +21,4 @@ export * from './rate-limit.ts';
 export * from './rate-limit-postgres.ts';
 export * from './rate-limit-redis.ts';
 export * from './rate-limit-choice.ts';
+

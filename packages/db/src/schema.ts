@@ -1,5 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { JsonValue, TaskErrorInfo, TaskStatus } from '@tasklane/core';
+import type { JsonValue, TaskErrorInfo, TaskMetadata, TaskStatus } from '@tasklane/core';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
@@ -29,6 +29,8 @@ export interface TasksTable {
   started_at: Timestamp | null;
   completed_at: Timestamp | null;
   finished_at: Timestamp | null;
+  metadata: Json<TaskMetadata | null>;
+  retried_from: string | null;
 }
 
 /** `tasklane.workers`: one row per live worker process; its lease covers all the tasks it holds. */

@@ -1,4 +1,4 @@
-import type { Task, TaskErrorInfo, TaskStatus, JsonValue } from '@tasklane/core';
+import type { Task, TaskErrorInfo, TaskMetadata, TaskStatus, JsonValue } from '@tasklane/core';
 
 /** A `tasklane.tasks` row as `pg` returns it from `select *` or `returning *`. */
 export interface TaskRow {
@@ -25,6 +25,8 @@ export interface TaskRow {
   started_at: Date | null;
   completed_at: Date | null;
   finished_at: Date | null;
+  metadata: TaskMetadata | null;
+  retried_from: string | null;
 }
 
 export function toTask(row: TaskRow): Task {
@@ -51,6 +53,8 @@ export function toTask(row: TaskRow): Task {
     startedAt: row.started_at,
     completedAt: row.completed_at,
     finishedAt: row.finished_at,
+    metadata: row.metadata ?? {},
+    retriedFrom: row.retried_from,
   };
 }
 
@@ -98,5 +102,8 @@ export function claimedTask(row: ClaimedRow, workerId: string): Task {
     startedAt: new Date(row.now_ms),
     completedAt: null,
     finishedAt: null,
+    // The claim does not send these back; a handler reads the task's metadata from the store.
+    metadata: {},
+    retriedFrom: null,
   };
 }

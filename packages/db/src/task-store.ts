@@ -14,6 +14,7 @@ import {
   type JsonValue,
   type NewTask,
   type Task,
+  type TaskMetadata,
   type TaskStatus,
 } from '@tasklane/core';
 import { createDb } from './connect.ts';
@@ -44,6 +45,8 @@ export interface ListFilter extends Scope {
   kind?: readonly string[] | undefined;
   createdAfter?: Date | undefined;
   createdBefore?: Date | undefined;
+  /** Every pair must match (containment on the indexed metadata column). */
+  metadata?: TaskMetadata | undefined;
   order?: 'asc' | 'desc' | undefined;
   /** @default 100 */
   limit?: number | undefined;
@@ -91,6 +94,8 @@ interface PreparedTask {
   max_attempts: number;
   idempotency_key: string | null;
   request_hash: string | null;
+  /** As JSON text; null when none. */
+  metadata: string | null;
 }
 
 /**
@@ -130,6 +135,8 @@ function newTask(p: PreparedTask, row: InsertedBatch): Task {
     startedAt: null,
     completedAt: null,
     finishedAt: null,
+    metadata: p.metadata === null ? {} : (JSON.parse(p.metadata) as TaskMetadata),
+    retriedFrom: null,
   };
 }
 
@@ -178,6 +185,7 @@ export class TaskStore {
         max_attempts: valid.maxAttempts,
         idempotency_key: valid.idempotencyKey,
         request_hash: valid.idempotencyKey === null ? null : requestHash(valid),
+        metadata: valid.metadata === null ? null : JSON.stringify(valid.metadata),
       };
     });
     if (prepared.length === 0) return [];
@@ -194,15 +202,18 @@ export class TaskStore {
     const maxAttempts = byColumn(prepared, 'max_attempts');
     const key = byColumn(prepared, 'idempotency_key');
     const hash = byColumn(prepared, 'request_hash');
+    const metadata = byColumn(prepared, 'metadata');
     const { rows } = await this.pool.query<InsertedBatch>(
       `with inserted as (
          insert into tasklane.tasks
-           (id, kind, service, owner, status, message, input, priority, run_at, max_attempts, idempotency_key, request_hash)
+           (id, kind, service, owner, status, message, input, priority, run_at, max_attempts, idempotency_key, request_hash,
+            metadata)
          select x.id, coalesce(x.kind, $4), coalesce(x.service, $6), $3::text, 'pending', 'Task queued', x.input::jsonb,
                 coalesce(x.priority, $8), coalesce(x.run_at, $10, now()), coalesce(x.max_attempts, $12),
-                coalesce(x.idempotency_key, $14), coalesce(x.request_hash, $16)
-         from unnest($1::text[], $2::text[], $5::text[], $7::text[], $9::int[], $11::timestamptz[], $13::int[], $15::text[], $17::text[])
-                as x(id, input, kind, service, priority, run_at, max_attempts, idempotency_key, request_hash)
+                coalesce(x.idempotency_key, $14), coalesce(x.request_hash, $16), coalesce(x.metadata, $18)::jsonb
+         from unnest($1::text[], $2::text[], $5::text[], $7::text[], $9::int[], $11::timestamptz[], $13::int[], $15::text[], $17::text[],
+                     $19::text[])
+                as x(id, input, kind, service, priority, run_at, max_attempts, idempotency_key, request_hash, metadata)
          on conflict (owner, idempotency_key) where idempotency_key is not null do nothing
          returning id, idempotency_key
        )
@@ -227,6 +238,8 @@ export class TaskStore {
         key.each,
         hash.value,
         hash.each,
+        metadata.value,
+        metadata.each,
       ],
     );
     const batch = rows[0]!;
@@ -303,6 +316,10 @@ export class TaskStore {
     if (filter.kind?.length) query = query.where('kind', 'in', [...filter.kind]);
     if (filter.createdAfter) query = query.where('created_at', '>', filter.createdAfter);
     if (filter.createdBefore) query = query.where('created_at', '<', filter.createdBefore);
+    if (filter.metadata && Object.keys(filter.metadata).length > 0) {
+      // `is not null` matches the partial index's predicate, so the planner can use it.
+      query = query.where(sql<boolean>`metadata is not null and metadata @> ${JSON.stringify(filter.metadata)}::jsonb`);
+    }
     if (filter.after) {
       const cursor = decodeCursor(filter.after);
       query = query.where(sql<boolean>`(created_at, id) ${sql.raw(desc ? '<' : '>')} (${cursor.createdAt}::timestamptz, ${cursor.id})`);

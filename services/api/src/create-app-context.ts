@@ -1,5 +1,5 @@
 import type { Config } from '@tasklane/core';
-import { ApiKeyStore, createEventBus, createPool, TaskFeed, TaskStore } from '@tasklane/db';
+import { ApiKeyStore, createEventBus, createPool, TaskFeed, TaskOperations, TaskStore } from '@tasklane/db';
 import type { AppContext } from './app-context.ts';
 import { KeyVerifier } from './auth/key-verifier.ts';
 import { OwnerLimits } from './rate-limit/owner-limits.ts';
@@ -32,6 +32,7 @@ export async function createAppContext(
     config,
     pool,
     store,
+    operations: new TaskOperations(store, pool, { onChanges: publish }),
     bus,
     feed,
     limits,

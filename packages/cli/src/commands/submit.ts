@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { JsonValue } from '@tasklane/client';
 import { UsageError } from '../exit-codes.ts';
 import { followTask } from '../follow-task.ts';
+import { parseMetadataPairs } from '../task-filter-options.ts';
 import { integerOption, parseCommand, positionals, REMOTE_OPTIONS, secondsOption } from '../parse-options.ts';
 import { withClient } from '../remote-client.ts';
 import { formatTaskDetails } from '../output/task-details.ts';
@@ -17,6 +18,7 @@ Options:
   --priority <n>            Higher runs first, -1000 to 1000 (default 0)
   --max-attempts <n>        Attempts before it fails for good, 1 to 100 (default 3)
   --idempotency-key <key>   Submitting again with the same key returns the same task
+  --metadata <key=value>    A label to find the task by later (repeat for several, at most 16)
   --wait                    Follow the task to its end; exit 0 completed, 1 failed, 2 cancelled, 3 timed out
   --timeout <seconds>       With --wait: give up after this long (the task goes on)
   --json                    Print JSON (with --wait: one line per state)
@@ -30,6 +32,7 @@ const OPTIONS = {
   priority: { type: 'string' },
   'max-attempts': { type: 'string' },
   'idempotency-key': { type: 'string' },
+  metadata: { type: 'string', multiple: true },
   wait: { type: 'boolean', default: false },
   timeout: { type: 'string' },
 } as const;
@@ -82,6 +85,7 @@ export async function runSubmit(args: string[]): Promise<number> {
       priority,
       maxAttempts,
       idempotencyKey: values['idempotency-key'],
+      metadata: parseMetadataPairs('submit', values.metadata),
     });
     if (values.json) process.stdout.write(`${JSON.stringify(task)}\n`);
     else if (values.wait) process.stdout.write(`Submitted ${task.id}\n`);

@@ -1,4 +1,4 @@
-import type { Task } from '@tasklane/core';
+import type { NewTask, Task } from '@tasklane/core';
 import { builder } from './builder.ts';
 import { TaskRef } from './task-type.ts';
 
@@ -10,6 +10,10 @@ const SubmitTaskInput = builder.inputType('SubmitTaskInput', {
     priority: t.int({ description: 'Higher runs first, -1000 to 1000. Default 0.' }),
     maxAttempts: t.int({ description: 'Attempts before the task fails for good, 1-100. Default 3.' }),
     runAt: t.field({ type: 'DateTime', description: 'Do not start before this time. Default now.' }),
+    metadata: t.field({
+      type: 'JSON',
+      description: 'Labels to find and act on the task by: an object of string values, at most 16 pairs of at most 256 characters.',
+    }),
     idempotencyKey: t.string({
       description: 'Submitting again with the same key and the same request returns the original task; with another request, IDEMPOTENCY_CONFLICT.',
     }),
@@ -50,6 +54,7 @@ builder.mutationFields((t) => ({
           maxAttempts: input.maxAttempts ?? undefined,
           runAt: input.runAt ?? undefined,
           idempotencyKey: input.idempotencyKey,
+          metadata: input.metadata as NewTask['metadata'],
         },
         { owner: ctx.caller.owner },
       );

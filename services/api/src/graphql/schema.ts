@@ -8,6 +8,7 @@ import './task-type.ts';
 import './queue-stats-type.ts';
 import './queries.ts';
 import './mutations.ts';
+import './operations.ts';
 import './subscriptions.ts';
 
 export const schema: GraphQLSchema = builder.toSchema();

@@ -6,7 +6,7 @@ import { HttpProblem } from './problem.ts';
 import { sendTask } from './send-task.ts';
 
 /** The submit body's fields; anything else is refused so that a misspelt option is not ignored. */
-const SUBMIT_FIELDS = new Set(['kind', 'input', 'service', 'priority', 'max_attempts']);
+const SUBMIT_FIELDS = new Set(['kind', 'input', 'service', 'priority', 'max_attempts', 'metadata']);
 
 /** The store validates with its own (camelCase) names; REST clients know these. */
 const REST_FIELD_NAMES: Record<string, string> = { maxAttempts: 'max_attempts', idempotencyKey: 'Idempotency-Key' };
@@ -53,6 +53,8 @@ function toNewTask(body: unknown, idempotencyKey: string | null): NewTask {
     service: body.service as string | null | undefined,
     priority: (body.priority as number | null | undefined) ?? undefined,
     maxAttempts: (body.max_attempts as number | null | undefined) ?? undefined,
+    // Checked by the store, which names `metadata` or `metadata.<key>` in its complaint.
+    metadata: body.metadata as NewTask['metadata'],
     idempotencyKey,
   };
 }
