@@ -1,6 +1,7 @@
 import { TASK_STATUSES } from '@tasklane/core';
 import { MAX_LIST_LIMIT } from '@tasklane/db';
 import { DEFAULT_LIST_LIMIT } from './list-route.ts';
+import { operationsPaths, operationsSchemas } from './openapi-operations.ts';
 import { MAX_WAIT_SECONDS } from './polling.ts';
 import { PROBLEM_TYPE_BASE, PROBLEM_TYPES } from './problem.ts';
 
@@ -50,6 +51,7 @@ export const openApiDocument = {
   tags: [
     { name: 'tasks', description: 'The seed contract and its extensions' },
     { name: 'push', description: 'Server-Sent Events and WebSocket updates' },
+    { name: 'operations', description: 'Re-runs and bulk actions for operators' },
     { name: 'meta', description: 'This document and its rendering' },
   ],
   paths: {
@@ -100,6 +102,13 @@ export const openApiDocument = {
           { name: 'limit', in: 'query', description: 'Page size', schema: { type: 'integer', minimum: 1, maximum: MAX_LIST_LIMIT, default: DEFAULT_LIST_LIMIT } },
           { name: 'order', in: 'query', description: 'By creation time', schema: { type: 'string', enum: ['asc', 'desc'], default: 'asc' } },
           { name: 'cursor', in: 'query', description: 'Opaque; taken from the Link header of the previous page', schema: { type: 'string' } },
+          {
+            name: 'metadata',
+            in: 'query',
+            description: 'Metadata pairs, written `metadata.<key>=<value>` (repeat for several; every pair must match), e.g. `?metadata.customer=acme`',
+            style: 'deepObject',
+            schema: { $ref: '#/components/schemas/Metadata' },
+          },
         ],
         responses: {
           '200': {
@@ -111,6 +120,7 @@ export const openApiDocument = {
         },
       },
     },
+    ...operationsPaths,
     '/api/v1/tasks/{task_id}': {
       parameters: [taskIdParam],
       get: {
@@ -266,8 +276,10 @@ export const openApiDocument = {
           service: { type: ['string', 'null'], minLength: 1, maxLength: 100, examples: ['veo3'] },
           priority: { type: 'integer', minimum: -1000, maximum: 1000, default: 0, description: 'Higher runs first' },
           max_attempts: { type: 'integer', minimum: 1, maximum: 100, default: 3 },
+          metadata: { $ref: '#/components/schemas/Metadata' },
         },
       },
+      ...operationsSchemas,
       CancelResult: {
         type: 'object',
         required: ['success', 'message', 'task_id'],
