@@ -104,13 +104,17 @@ export class TaskOperations {
   private async insertRetries(sources: readonly Task[]): Promise<RetriedRow[]> {
     if (sources.length === 0) return [];
     const { rows } = await this.pool.query<TaskRow & { source: string }>(
-      `insert into tasklane.tasks
+      // The sources are found by \`id = any(...)\` (a primary-key lookup) before the join: joined to
+      // unnest directly, a plan on stale statistics can scan the table once per source row.
+      `with source as (
+         select * from tasklane.tasks where id = any($1::text[]) and status in ('failed', 'cancelled')
+       )
+       insert into tasklane.tasks
          (id, kind, service, owner, status, message, input, priority, run_at, max_attempts, metadata, retried_from)
        select m.new_id, t.kind, t.service, t.owner, 'pending', 'Task queued', t.input, t.priority, now(), t.max_attempts,
               t.metadata, t.id
-       from unnest($1::text[], $2::text[]) as m(source, new_id)
-       join tasklane.tasks t on t.id = m.source
-       where t.status in ('failed', 'cancelled')
+       from source t
+       join unnest($1::text[], $2::text[]) as m(source, new_id) on m.source = t.id
        on conflict (retried_from) where retried_from is not null do nothing
        returning *, retried_from as source`,
       [sources.map((t) => t.id), sources.map((t) => newTaskId(t.kind))],
