@@ -56,6 +56,11 @@ export interface NewTask {
   runAt?: Date;
   idempotencyKey?: string | null;
   metadata?: TaskMetadata | null;
+  /**
+   * The W3C `traceparent` of the span that submitted the task; set by the server when it traces,
+   * never taken from a client's body.
+   */
+  traceParent?: string | null;
 }
 
 export const DEFAULT_OWNER = 'default';

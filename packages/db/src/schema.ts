@@ -31,6 +31,7 @@ export interface TasksTable {
   finished_at: Timestamp | null;
   metadata: Json<TaskMetadata | null>;
   retried_from: string | null;
+  trace_parent: string | null;
 }
 
 /** `tasklane.workers`: one row per live worker process; its lease covers all the tasks it holds. */

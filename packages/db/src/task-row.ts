@@ -27,6 +27,7 @@ export interface TaskRow {
   finished_at: Date | null;
   metadata: TaskMetadata | null;
   retried_from: string | null;
+  trace_parent: string | null;
 }
 
 export function toTask(row: TaskRow): Task {

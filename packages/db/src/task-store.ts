@@ -96,6 +96,7 @@ interface PreparedTask {
   request_hash: string | null;
   /** As JSON text; null when none. */
   metadata: string | null;
+  trace_parent: string | null;
 }
 
 /**
@@ -186,6 +187,7 @@ export class TaskStore {
         idempotency_key: valid.idempotencyKey,
         request_hash: valid.idempotencyKey === null ? null : requestHash(valid),
         metadata: valid.metadata === null ? null : JSON.stringify(valid.metadata),
+        trace_parent: raw.traceParent ?? null,
       };
     });
     if (prepared.length === 0) return [];
@@ -203,17 +205,19 @@ export class TaskStore {
     const key = byColumn(prepared, 'idempotency_key');
     const hash = byColumn(prepared, 'request_hash');
     const metadata = byColumn(prepared, 'metadata');
+    const traceParent = byColumn(prepared, 'trace_parent');
     const { rows } = await this.pool.query<InsertedBatch>(
       `with inserted as (
          insert into tasklane.tasks
            (id, kind, service, owner, status, message, input, priority, run_at, max_attempts, idempotency_key, request_hash,
-            metadata)
+            metadata, trace_parent)
          select x.id, coalesce(x.kind, $4), coalesce(x.service, $6), $3::text, 'pending', 'Task queued', x.input::jsonb,
                 coalesce(x.priority, $8), coalesce(x.run_at, $10, now()), coalesce(x.max_attempts, $12),
-                coalesce(x.idempotency_key, $14), coalesce(x.request_hash, $16), coalesce(x.metadata, $18)::jsonb
+                coalesce(x.idempotency_key, $14), coalesce(x.request_hash, $16), coalesce(x.metadata, $18)::jsonb,
+                coalesce(x.trace_parent, $20)
          from unnest($1::text[], $2::text[], $5::text[], $7::text[], $9::int[], $11::timestamptz[], $13::int[], $15::text[], $17::text[],
-                     $19::text[])
-                as x(id, input, kind, service, priority, run_at, max_attempts, idempotency_key, request_hash, metadata)
+                     $19::text[], $21::text[])
+                as x(id, input, kind, service, priority, run_at, max_attempts, idempotency_key, request_hash, metadata, trace_parent)
          on conflict (owner, idempotency_key) where idempotency_key is not null do nothing
          returning id, idempotency_key
        )
@@ -240,6 +244,8 @@ export class TaskStore {
         hash.each,
         metadata.value,
         metadata.each,
+        traceParent.value,
+        traceParent.each,
       ],
     );
     const batch = rows[0]!;

@@ -5,3 +5,4 @@ export { TaskError, toErrorInfo, type TaskErrorOptions } from './task-error.ts';
 export { TaskAbortedError, type AbortCause } from './abort-reason.ts';
 export type { TaskEvent, TaskEventListener } from './task-events.ts';
 export { silentLogger, withFields, errorFields, type Logger, type LogFields } from './logger.ts';
+export { NO_SPAN } from './task-tracing.ts';

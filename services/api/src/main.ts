@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, ConfigError, type Config } from '@tasklane/core';
 import { migrateToLatest } from '@tasklane/db';
+import { startTracing } from '@tasklane/telemetry';
 import { authOffWarning } from './auth/auth-off-warning.ts';
 import { createAppContext } from './create-app-context.ts';
 import { buildServer } from './server.ts';
@@ -70,6 +71,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   await migrate(config.migrationDatabaseUrl ?? config.databaseUrl);
+  // Before anything traced runs; a no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
+  const tracing = startTracing('tasklane-api');
   const ctx = await createAppContext(config, config.databaseUrl);
   const app = await buildServer(ctx, { logger: config.logLevel === 'silent' ? false : { level: config.logLevel } });
   // A stray rejection (a client gone mid-write, the database away) must not end a replica that
@@ -93,6 +96,7 @@ async function main(): Promise<void> {
       // Stops accepting, ends in-flight requests and streams (SSE clients reconnect elsewhere).
       await app.close();
       await ctx.close();
+      await tracing?.shutdown();
     } catch (error) {
       app.log.error({ err: error }, 'unclean stop');
       process.exit(1);

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig, type Config } from '@tasklane/core';
 import { createPool, migrateToLatest, RedisEventBus } from '@tasklane/db';
 import { createWorker, errorFields, type Logger } from '@tasklane/worker';
+import { startTracing } from '@tasklane/telemetry';
 import { builtInHandlers } from './handlers/index.ts';
 import { createJsonLogger } from './json-logger.ts';
 
@@ -51,6 +52,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 
   if (!(await migrate(config.migrationDatabaseUrl ?? url, log, stopping.signal))) return;
+  // A no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set; with it, each attempt joins its submit's trace.
+  const tracing = startTracing('tasklane-worker');
   const pool = createPool({ connectionString: url, max: config.databasePoolSize, applicationName: 'tasklane-worker' });
   // LISTEN/NOTIFY: the worker opens its own LISTEN connection (on LISTEN_DATABASE_URL when the
   // pool goes through a transaction pooler). Redis: one bus here, fed by the worker's writes.
@@ -70,6 +73,7 @@ async function main(): Promise<void> {
     caps: config.caps,
     retentionHours: config.taskRetentionHours,
     logger: log,
+    tracing: tracing !== undefined,
   });
   stop = (signal) => {
     if (stopping.signal.aborted) return;
@@ -79,6 +83,7 @@ async function main(): Promise<void> {
       .stop()
       .then(() => redis?.close())
       .then(() => pool.end())
+      .then(() => tracing?.shutdown())
       .then(
         () => process.exit(0),
         (error: unknown) => {

@@ -1,6 +1,7 @@
 import type { NewTask, Task } from '@tasklane/core';
 import { builder } from './builder.ts';
 import { TaskRef } from './task-type.ts';
+import { tracedSubmit } from '../trace-submit.ts';
 
 const SubmitTaskInput = builder.inputType('SubmitTaskInput', {
   fields: (t) => ({
@@ -45,8 +46,10 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       // Before the write, so a refused submission stores nothing (RATE_LIMITED with retryAfter).
       await ctx.app.limits.chargeSubmissions(ctx.caller.owner, 1);
-      const { task } = await ctx.app.store.submit(
+      const { task } = await tracedSubmit(ctx.headers, input.kind, (traceParent) =>
+        ctx.app.store.submit(
         {
+          traceParent,
           kind: input.kind,
           service: input.service,
           input: input.input ?? undefined,
@@ -57,6 +60,7 @@ builder.mutationFields((t) => ({
           metadata: input.metadata as NewTask['metadata'],
         },
         { owner: ctx.caller.owner },
+        ),
       );
       return task;
     },

@@ -4,6 +4,7 @@ import type { AppContext } from '../app-context.ts';
 import { chargeRestSubmissions } from '../rate-limit/rest-rate-limit.ts';
 import { HttpProblem } from './problem.ts';
 import { sendTask } from './send-task.ts';
+import { tracedSubmit } from '../trace-submit.ts';
 
 /** The submit body's fields; anything else is refused so that a misspelt option is not ignored. */
 const SUBMIT_FIELDS = new Set(['kind', 'input', 'service', 'priority', 'max_attempts', 'metadata']);
@@ -73,7 +74,9 @@ export function registerSubmitRoute(api: FastifyInstance, ctx: AppContext): void
     await chargeRestSubmissions(ctx.limits, reply, request.caller.owner);
     let result;
     try {
-      result = await ctx.store.submit(submission, { owner: request.caller.owner });
+      result = await tracedSubmit(request.headers, submission.kind, (traceParent) =>
+        ctx.store.submit({ ...submission, traceParent }, { owner: request.caller.owner }),
+      );
     } catch (error) {
       if (error instanceof ValidationError) throw HttpProblem.invalid(REST_FIELD_NAMES[error.field] ?? error.field, error.rule);
       throw error;
