@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { loadConfig } from '@tasklane/core';
 import { createPool } from '@tasklane/db';
 import type { HandlerFn, Worker, WorkerOptions } from '@tasklane/worker';
 import { loadWorkerRuntime } from './landed.ts';
@@ -31,7 +32,11 @@ export async function startWorkers(
 ): Promise<BenchWorkers> {
   const runtime = await loadWorkerRuntime();
   if (typeof runtime === 'string') throw new SkipScenario(runtime);
-  const pools = Array.from({ length: count }, () => createPool({ connectionString: url, max: 10, applicationName: 'tasklane-bench-worker' }));
+  // DATABASE_PREPARED_STATEMENTS=off measures what unnamed statements cost.
+  const mode = loadConfig().databasePreparedStatements;
+  const pools = Array.from({ length: count }, () =>
+    createPool({ connectionString: url, max: 10, applicationName: 'tasklane-bench-worker', statements: { mode } }),
+  );
   const statements = pools.map(countStatements);
   // Every pool connection's socket: its byte counters outlive its close.
   const sockets: Socket[] = [];

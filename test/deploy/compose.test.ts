@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -78,17 +78,45 @@ describe('docker-compose.yml', () => {
     expect(total).toBeLessThan(maxConnections);
   });
 
-  it.each(tasklane)('starts the %s from a file that exists, built from this repository', (name) => {
+  const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  // `pnpm --filter <package> deploy --prod /app/<dir>`: which package each folder of the image holds.
+  const deployed = new Map([...dockerfile.matchAll(/pnpm --filter (\S+) deploy --prod \/app\/(\w+)/g)].map((m) => [m[2]!, m[1]!]));
+  const packageDirs = new Map(
+    ['packages', 'services'].flatMap((parent) =>
+      readdirSync(path.join(ROOT, parent)).flatMap((dir) => {
+        const manifest = path.join(ROOT, parent, dir, 'package.json');
+        return existsSync(manifest) ? [[(JSON.parse(readFileSync(manifest, 'utf8')) as { name: string }).name, path.join(parent, dir)] as const] : [];
+      }),
+    ),
+  );
+
+  /** The source file that the image's `<dir>/dist/<file>.js` is compiled from, if the Dockerfile deploys that folder. */
+  function sourceOf(imagePath: string): string | undefined {
+    const match = /^(\w+)\/dist\/([\w/-]+)\.js$/.exec(imagePath);
+    const packageName = match && deployed.get(match[1]!);
+    const dir = packageName && packageDirs.get(packageName);
+    return dir ? path.join(dir, 'src', `${match[2]}.ts`) : undefined;
+  }
+
+  it.each(tasklane)('starts the %s with plain node on a built file of this repository', (name) => {
     const service = services[name]!;
-    expect(service.command?.slice(0, 3)).toEqual(['node', '--import', 'tsx']);
-    const main = service.command?.[3];
-    expect(main).toMatch(new RegExp(`^services/${name}/src/main\\.ts$`));
-    expect(existsSync(path.join(ROOT, main!))).toBe(true);
+    expect(service.command).toHaveLength(2);
+    expect(service.command?.[0]).toBe('node');
+    const main = service.command?.[1] ?? '';
+    expect(main).toBe(`${name}/dist/main.js`);
+    const source = sourceOf(main);
+    expect(source).toBe(`services/${name}/src/main.ts`);
+    expect(existsSync(path.join(ROOT, source!))).toBe(true);
     expect(service.build).toBeDefined();
     expect(existsSync(path.join(ROOT, 'Dockerfile'))).toBe(true);
     expect(service.depends_on?.postgres?.condition).toBe('service_healthy');
     expect(service.restart).toBe('unless-stopped');
     expect(service.deploy?.resources?.limits?.memory).toBeDefined();
+  });
+
+  it('names a CLI in its comments that the image has', () => {
+    const cli = /docker compose exec api node (\S+) keys create/.exec(readFileSync(COMPOSE_FILE, 'utf8'))?.[1];
+    expect(sourceOf(cli ?? '')).toBe('packages/cli/src/bin.ts');
   });
 
   it('publishes the port the API listens on, and checks readiness on it', () => {
@@ -100,16 +128,42 @@ describe('docker-compose.yml', () => {
     expect(api.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${config.port}/readyz`);
   });
 
-  it('builds an image whose default command is the API, dropping what only development needs', () => {
-    const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
-    expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+  it('checks worker readiness on the port the worker serves its health on', () => {
+    const config = loadConfig(env('worker'));
+    expect(config.workerHealthPort).toBeDefined();
+    expect(services.worker?.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${config.workerHealthPort}/readyz`);
+  });
+
+  it('builds an image on the current Node LTS whose default command is the built API, with no tsx or devDependencies', () => {
+    const stages = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]!);
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    // Node 26 has been the active LTS line since 2026-10-28.
+    for (const image of stages) expect(image).toMatch(/^node:26-[a-z]+-slim$/);
     const cmd = /^CMD (\[.*\])$/m.exec(dockerfile)?.[1];
     const args = JSON.parse(cmd ?? '[]') as string[];
-    expect(args.slice(0, 3)).toEqual(['node', '--import', 'tsx']);
-    expect(existsSync(path.join(ROOT, args[3] ?? 'missing'))).toBe(true);
+    expect(args).toEqual(['node', 'api/dist/main.js']);
+    expect(sourceOf(args[1]!)).toBe('services/api/src/main.ts');
     expect(dockerfile).toMatch(/^USER node$/m);
-    // --no-optional would drop esbuild's platform binary, and tsx cannot run without it.
-    expect(dockerfile).not.toContain('--no-optional');
+    // The workspace packages' exports default to their sources: the image picks the built files.
+    expect(dockerfile).toMatch(/^ENV .*NODE_OPTIONS=--conditions=@tasklane\/dist/m);
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(runtime).not.toMatch(/tsx|pnpm install/);
+    for (const dir of deployed.keys()) expect(dockerfile).toContain(`deploy --prod /app/${dir}`);
+    expect([...deployed.keys()].sort()).toEqual(['api', 'cli', 'worker']);
+    // Every package a deployed program depends on is compiled before the deploy copies its dist.
+    expect(dockerfile).toMatch(/turbo run build --filter=@tasklane\/api --filter=@tasklane\/worker-service --filter=@tasklane\/cli/);
+  });
+
+  it('compiles each deployed program to dist from src, as the image paths assume', () => {
+    const build = JSON.parse(readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8').replace(/^\s*\/\/.*$/gm, '')) as { compilerOptions: { rootDir: string; outDir: string } };
+    expect(build.compilerOptions.rootDir).toBe('${configDir}/src');
+    expect(build.compilerOptions.outDir).toBe('${configDir}/dist');
+    for (const name of deployed.values()) {
+      const dir = packageDirs.get(name)!;
+      const manifest = JSON.parse(readFileSync(path.join(ROOT, dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+      expect(manifest.scripts['build']).toBe('tsc -p tsconfig.build.json');
+      expect(existsSync(path.join(ROOT, dir, 'tsconfig.build.json'))).toBe(true);
+    }
   });
 
   it("gives workers more time to stop than their 20 s grace, so SIGKILL never cuts a release short", () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiKeyStore, createPool, parseApiKey } from '@tasklane/db';
+import { createPool } from '@tasklane/db';
+import { ApiKeyStore, parseApiKey } from '@tasklane/db/limits';
 import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
 import { run } from './cli-process.ts';
 

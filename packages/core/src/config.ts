@@ -5,6 +5,12 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type StorageBackend = 'postgres' | 'embedded' | 'memory';
 export type EventBusKind = 'postgres' | 'redis';
 export type RateLimitStoreKind = 'postgres' | 'redis';
+/**
+ * Whether the hot statements (claim, heartbeat, complete, read by id …) are prepared once per
+ * connection under a name. `auto`: named until the database (a transaction pooler that cannot
+ * keep them) answers 42P05 or 26000, then unnamed for the rest of the process.
+ */
+export type PreparedStatementsMode = 'on' | 'off' | 'auto';
 
 /** Per-owner limits, shared by every API process; `0` means unlimited. */
 export interface RateLimitSettings {
@@ -44,6 +50,8 @@ export interface Config {
   logLevel: LogLevel;
   taskRetentionHours: number;
   caps: ConcurrencyCaps;
+  /** Seconds a task of a kind may run before its handler is aborted (`<KIND>_TIMEOUT_SECONDS`); kinds not named have no limit. */
+  taskTimeouts: Record<string, number>;
   eventBus: EventBusKind;
   redisUrl: string | undefined;
   auth: 'on' | 'off';
@@ -57,6 +65,10 @@ export interface Config {
   listenDatabaseUrl: string | undefined;
   /** Where to run migrations (they hold a session advisory lock), for the same reason. @default databaseUrl */
   migrationDatabaseUrl: string | undefined;
+  /** Named prepared statements: `on`, `off` (every query unnamed, for any pooler), `auto`. @default 'auto' */
+  databasePreparedStatements: PreparedStatementsMode;
+  /** Port of the worker process's `/healthz`, `/readyz` and `/metrics`; undefined: none. */
+  workerHealthPort: number | undefined;
   /** Body, input and GraphQL document limits, introspection and allowed browser origins. */
   hardening: HardeningSettings;
 }
@@ -110,20 +122,41 @@ function url(env: Env, name: string, protocols: readonly string[]): string | und
 }
 
 const CAP_SUFFIX = '_MAX_CONCURRENT';
+const TIMEOUT_SUFFIX = '_TIMEOUT_SECONDS';
+/** A task time limit's ceiling: a week, well inside what a timer can wait. */
+export const MAX_TASK_TIMEOUT_SECONDS = 604_800;
 const MAX_CAP = 1_000_000;
+
+/** The `<KIND><suffix>` variables of the environment, each with the kind it names. */
+function perKindVariables(env: Env, suffix: string): { name: string; kind: string }[] {
+  const found: { name: string; kind: string }[] = [];
+  for (const name of Object.keys(env)) {
+    if (!name.endsWith(suffix) || name === 'MAX_CONCURRENT_TASKS') continue;
+    const kind = name.slice(0, -suffix.length).toLowerCase();
+    if (!/^[a-z][a-z0-9_]{0,31}$/.test(kind)) {
+      throw new ConfigError(name, env[name] ?? '', `a kind name of letters, digits and _ before ${suffix}`);
+    }
+    found.push({ name, kind });
+  }
+  return found;
+}
 
 /** `VIDEO_MAX_CONCURRENT`, `IMAGE_MAX_CONCURRENT` and any `<KIND>_MAX_CONCURRENT`. */
 function readCaps(env: Env): ConcurrencyCaps {
   const perKind: Record<string, number> = { video: 2, image: 3 };
-  for (const name of Object.keys(env)) {
-    if (!name.endsWith(CAP_SUFFIX) || name === 'MAX_CONCURRENT_TASKS') continue;
-    const kind = name.slice(0, -CAP_SUFFIX.length).toLowerCase();
-    if (!/^[a-z][a-z0-9_]{0,31}$/.test(kind)) {
-      throw new ConfigError(name, env[name] ?? '', 'a kind name of letters, digits and _ before _MAX_CONCURRENT');
-    }
-    perKind[kind] = integer(env, name, perKind[kind] ?? MAX_CAP, 1, MAX_CAP);
-  }
+  for (const { name, kind } of perKindVariables(env, CAP_SUFFIX)) perKind[kind] = integer(env, name, perKind[kind] ?? MAX_CAP, 1, MAX_CAP);
   return { total: integer(env, 'MAX_CONCURRENT_TASKS', 10, 1, MAX_CAP), perKind };
+}
+
+/** `<KIND>_TIMEOUT_SECONDS`: how long one attempt of that kind may run. */
+function readTimeouts(env: Env): Record<string, number> {
+  const timeouts: Record<string, number> = {};
+  for (const { name, kind } of perKindVariables(env, TIMEOUT_SUFFIX)) {
+    const seconds = positiveNumber(env, name, 0);
+    if (seconds > MAX_TASK_TIMEOUT_SECONDS) throw new ConfigError(name, env[name] ?? '', `a number of seconds up to ${MAX_TASK_TIMEOUT_SECONDS} (7 days)`);
+    timeouts[kind] = seconds;
+  }
+  return timeouts;
 }
 
 const MAX_RATE_LIMIT = 1_000_000;
@@ -177,6 +210,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'silent'], 'info'),
     taskRetentionHours: positiveNumber(env, 'TASK_RETENTION_HOURS', 24),
     caps: readCaps(env),
+    taskTimeouts: readTimeouts(env),
     eventBus,
     redisUrl,
     auth,
@@ -184,6 +218,8 @@ export function loadConfig(env: Env = process.env): Config {
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     listenDatabaseUrl: url(env, 'LISTEN_DATABASE_URL', ['postgres:', 'postgresql:']) ?? databaseUrl,
     migrationDatabaseUrl: url(env, 'MIGRATION_DATABASE_URL', ['postgres:', 'postgresql:']) ?? databaseUrl,
+    databasePreparedStatements: oneOf<PreparedStatementsMode>(env, 'DATABASE_PREPARED_STATEMENTS', ['auto', 'on', 'off'], 'auto'),
+    workerHealthPort: read(env, 'WORKER_HEALTH_PORT') === undefined ? undefined : integer(env, 'WORKER_HEALTH_PORT', 0, 0, 65535),
     hardening: readHardening(env, oneOf(env, 'AUTH', ['on', 'off'], 'off')),
   };
 }

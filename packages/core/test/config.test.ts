@@ -55,3 +55,17 @@ describe('pooler overrides', () => {
     expect(() => loadConfig({ DATABASE_URL: pooled, LISTEN_DATABASE_URL: 'mysql://x' })).toThrow(/LISTEN_DATABASE_URL/);
   });
 });
+
+describe('task time limits', () => {
+  it('reads <KIND>_TIMEOUT_SECONDS per kind, fractions allowed, and no limit for other kinds', () => {
+    expect(loadConfig({ THUMBNAIL_TIMEOUT_SECONDS: '90', VIDEO_TIMEOUT_SECONDS: '0.5' }).taskTimeouts).toEqual({ thumbnail: 90, video: 0.5 });
+    expect(loadConfig({}).taskTimeouts).toEqual({});
+  });
+
+  it('names the variable and what to set when a limit is not a positive number of seconds up to a week', () => {
+    expect(() => loadConfig({ THUMBNAIL_TIMEOUT_SECONDS: '0' })).toThrow(/THUMBNAIL_TIMEOUT_SECONDS.*greater than 0/);
+    expect(() => loadConfig({ THUMBNAIL_TIMEOUT_SECONDS: 'soon' })).toThrow(/THUMBNAIL_TIMEOUT_SECONDS/);
+    expect(() => loadConfig({ THUMBNAIL_TIMEOUT_SECONDS: '604801' })).toThrow(/THUMBNAIL_TIMEOUT_SECONDS.*up to 604800/);
+    expect(() => loadConfig({ 'BAD-KIND_TIMEOUT_SECONDS': '5' })).toThrow(/a kind name of letters, digits and _ before _TIMEOUT_SECONDS/);
+  });
+});

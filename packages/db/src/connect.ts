@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Database } from './schema.ts';
+import { configureStatements, type StatementSettings } from './statements.ts';
 
 // int8 (version, counts) as a JS number: versions and counts stay far below 2^53.
 const INT8_OID = 20;
@@ -16,10 +17,13 @@ export interface PoolOptions {
   /** Connections in the pool. @default 10 */
   max?: number;
   applicationName?: string;
+  /** How hot statements run: `DATABASE_PREPARED_STATEMENTS` (`auto` falls back to unnamed behind a pooler). */
+  statements?: StatementSettings;
 }
 
-export function createPool({ connectionString, max = 10, applicationName = 'tasklane' }: PoolOptions): pg.Pool {
+export function createPool({ connectionString, max = 10, applicationName = 'tasklane', statements }: PoolOptions): pg.Pool {
   const pool = new pg.Pool({ connectionString, max, types, application_name: applicationName, connectionTimeoutMillis: 10_000 });
+  configureStatements(pool, statements);
   // An idle client that loses its server (restart, outage) emits here; without a listener the
   // process would crash. The pool drops the client and the next query opens a new one.
   pool.on('error', () => {});

@@ -1,5 +1,10 @@
+// The store, migrations, LISTEN/NOTIFY bus, feed and embedded Postgres: what a worker needs.
+// Redis (`@tasklane/db/redis`) and rate limits and API keys (`@tasklane/db/limits`) are entries
+// of their own, so that a worker never loads ioredis unless it asks for Redis.
 export * from './schema.ts';
 export * from './connect.ts';
+export * from './statements.ts';
+export * from './statement-health.ts';
 export * from './migrate.ts';
 export * from './embedded-postgres.ts';
 export * from './database-url.ts';
@@ -14,11 +19,3 @@ export * from './async-queue.ts';
 export * from './following.ts';
 export { encodeCursor, decodeCursor } from './cursor.ts';
 export * from './change-publisher.ts';
-export * from './redis-event-bus.ts';
-export * from './create-event-bus.ts';
-export * from './api-key-store.ts';
-export * from './rate-limit.ts';
-export * from './rate-limit-postgres.ts';
-export * from './rate-limit-redis.ts';
-export * from './rate-limit-choice.ts';
-

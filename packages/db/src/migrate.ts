@@ -38,10 +38,10 @@ export async function migrateToLatest(connectionString: string): Promise<string[
 }
 
 /** Whether every known migration has been applied (the readiness check). */
-export async function migrationsApplied(db: Kysely<any>): Promise<boolean> {
+export async function migrationsApplied(pool: pg.Pool): Promise<boolean> {
   const names = Object.keys(migrations);
-  const rows = await sql<{ n: number }>`
-    select count(*)::int as n from tasklane.migration where name = any(${names})
-  `.execute(db).catch(() => ({ rows: [{ n: -1 }] }));
+  const rows = await pool
+    .query<{ n: number }>('select count(*)::int as n from tasklane.migration where name = any($1::text[])', [names])
+    .catch(() => ({ rows: [{ n: -1 }] }));
   return rows.rows[0]?.n === names.length;
 }

@@ -2,7 +2,6 @@ import type pg from 'pg';
 import type { RateLimitStoreKind } from '@tasklane/core';
 import type { RateLimiter, RateLimiterOptions } from './rate-limit.ts';
 import { PgRateLimiter } from './rate-limit-postgres.ts';
-import { RedisRateLimiter } from './rate-limit-redis.ts';
 
 export interface RateLimiterChoice extends RateLimiterOptions {
   kind: RateLimitStoreKind;
@@ -19,6 +18,8 @@ export interface RateLimiterChoice extends RateLimiterOptions {
 export async function createRateLimiter({ kind, pool, redisUrl, ...options }: RateLimiterChoice): Promise<RateLimiter> {
   if (kind === 'redis') {
     if (!redisUrl) throw new TypeError('createRateLimiter: RATE_LIMIT_STORE=redis needs REDIS_URL');
+    // Loaded here so that the limits entry does not need ioredis unless Redis is chosen.
+    const { RedisRateLimiter } = await import('./rate-limit-redis.ts');
     const limiter = new RedisRateLimiter({ url: redisUrl, ...options });
     await limiter.start().catch((error: Error) => options.onError?.(error));
     return limiter;

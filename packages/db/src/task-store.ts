@@ -22,6 +22,7 @@ import type { Database } from './schema.ts';
 import { toTask, type TaskRow } from './task-row.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { announce, type ChangeListener, type ChangePublishing } from './change-publisher.ts';
+import { runStatement } from './statements.ts';
 
 export interface SubmitResult {
   task: Task;
@@ -143,7 +144,7 @@ function newTask(p: PreparedTask, row: InsertedBatch): Task {
 
 /** Everything a client does with tasks: submit, read, list, cancel. */
 export class TaskStore {
-  readonly db: Kysely<Database>;
+  private readonly db: Kysely<Database>;
   private readonly onChanges: ChangeListener | undefined;
   private readonly maxInputBytes: number;
 
@@ -277,7 +278,7 @@ export class TaskStore {
   async get(id: string, scope: Scope = {}): Promise<Task | undefined> {
     // Not an id we could have made (and perhaps not even storable text, like U+0000): no task.
     if (!isTaskId(id)) return undefined;
-    const { rows } = await this.pool.query<TaskRow>({ name: 'tasklane_get', text: GET_BY_ID, values: [id] });
+    const { rows } = await runStatement<TaskRow>(this.pool, { name: 'tasklane_get', text: GET_BY_ID, values: [id] });
     const row = rows[0];
     if (!row || (scope.owner !== undefined && row.owner !== scope.owner)) return undefined;
     return toTask(row);
@@ -382,5 +383,13 @@ export class TaskStore {
     const processingByKind: Record<string, number> = {};
     for (const row of counts.rows) if (row.status === 'processing') processingByKind[row.kind] = row.count;
     return { counts: counts.rows, processingByKind, oldestPendingAgeSeconds: oldest.rows[0]?.age ?? null };
+  }
+
+  /** Attempts started (claims) summed over the stored tasks, by kind: a metrics gauge. */
+  async attemptsByKind(): Promise<{ kind: string; attempts: number }[]> {
+    const { rows } = await this.pool.query<{ kind: string; attempts: number }>(
+      'select kind, coalesce(sum(attempts), 0)::float8 as attempts from tasklane.tasks group by kind order by kind',
+    );
+    return rows;
   }
 }

@@ -4,6 +4,7 @@ import type { ConcurrencyCaps, JsonValue, Task, TaskErrorInfo, TaskStatus } from
 import { retryRunAtSql } from './retry-delay.ts';
 import { claimedTask, type ClaimedRow } from './task-row.ts';
 import { announce, type ChangeListener, type ChangePublishing } from './change-publisher.ts';
+import { runStatement } from './statements.ts';
 
 type ChangedRow = { id: string; version: number; status: TaskStatus };
 
@@ -71,12 +72,12 @@ export class WorkerStore {
     const values = [this.workerId, max, kinds, caps.total, JSON.stringify(caps.perKind), this.leaseSeconds, true];
     let rows: ClaimedRow[];
     try {
-      rows = (await this.pool.query<ClaimedRow>({ name: 'tasklane_claim', text: CLAIM, values })).rows;
+      rows = (await runStatement<ClaimedRow>(this.pool, { name: 'tasklane_claim', text: CLAIM, values })).rows;
     } catch (error) {
       // A claim without the cap lock found the caps close after all: claim again, taking turns.
       if ((error as { code?: string }).code !== 'TL001') throw error;
       values[6] = false;
-      rows = (await this.pool.query<ClaimedRow>({ name: 'tasklane_claim', text: CLAIM, values })).rows;
+      rows = (await runStatement<ClaimedRow>(this.pool, { name: 'tasklane_claim', text: CLAIM, values })).rows;
     }
     const tasks = rows.map((row) => claimedTask(row, this.workerId));
     announce(this.onChanges, tasks);
@@ -88,7 +89,7 @@ export class WorkerStore {
    * many tasks. Returns the held attempts it no longer owns (cancelled, swept, or gone).
    */
   async heartbeat(held: readonly Held[]): Promise<string[]> {
-    const { rows } = await this.pool.query<{ id: string }>({
+    const { rows } = await runStatement<{ id: string }>(this.pool, {
       name: 'tasklane_heartbeat',
       text: `with renewed as (
                insert into tasklane.workers (id, expires_at) values ($1, now() + make_interval(secs => $2))
@@ -107,7 +108,7 @@ export class WorkerStore {
 
   /** Records progress; false when this worker no longer holds the attempt. */
   async progress(held: Held, progress: number, message: string | null): Promise<boolean> {
-    const { rows } = await this.pool.query<ChangedRow>({
+    const { rows } = await runStatement<ChangedRow>(this.pool, {
       name: 'tasklane_progress',
       text: `update tasklane.tasks set progress = $4, message = coalesce($5, message)
              where id = $1 and status = 'processing' and lease_owner = $2 and attempts = $3
@@ -121,7 +122,7 @@ export class WorkerStore {
   /** Completes many attempts in one statement; returns the ids that were still held (and so completed). */
   async complete(completions: readonly Completion[]): Promise<Set<string>> {
     if (completions.length === 0) return new Set();
-    const { rows } = await this.pool.query<ChangedRow>({
+    const { rows } = await runStatement<ChangedRow>(this.pool, {
       name: 'tasklane_complete',
       text: `update tasklane.tasks t
                set status = 'completed', progress = 100, result = x.result, service = coalesce(x.service, t.service),
@@ -142,7 +143,7 @@ export class WorkerStore {
    * undefined when this worker no longer holds the attempt.
    */
   async fail(failure: Failure): Promise<'pending' | 'failed' | undefined> {
-    const { rows } = await this.pool.query<ChangedRow & { status: 'pending' | 'failed' }>({
+    const { rows } = await runStatement<ChangedRow & { status: 'pending' | 'failed' }>(this.pool, {
       name: 'tasklane_fail',
       text: `update tasklane.tasks t
                set status = case when $4::boolean and t.attempts < t.max_attempts then 'pending' else 'failed' end,
@@ -169,6 +170,12 @@ export class WorkerStore {
   }
 
   /** Gives held tasks back to pending without spending their attempt (graceful shutdown). */
+  /** Which of these tasks are cancelled: a lost heartbeat tells a cancel from a sweep by it. */
+  async cancelledAmong(ids: readonly string[]): Promise<Set<string>> {
+    const { rows } = await this.pool.query<{ id: string }>("select id from tasklane.tasks where id = any($1::text[]) and status = 'cancelled'", [ids]);
+    return new Set(rows.map((row) => row.id));
+  }
+
   async release(held: readonly Held[]): Promise<number> {
     if (held.length === 0) return 0;
     const { rows } = await this.pool.query<ChangedRow>(

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiKeyStore, createPool, hashSecret, parseApiKey, secretMatches } from '../src/index.ts';
+import { createPool } from '../src/index.ts';
+import { ApiKeyStore, hashSecret, parseApiKey, secretMatches } from '../src/limits.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 
 let database: TestDatabase;

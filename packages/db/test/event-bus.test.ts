@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { describe, inject, it } from 'vitest';
-import { PgEventBus, RedisEventBus, type EventBus } from '../src/index.ts';
+import { PgEventBus, type EventBus } from '../src/index.ts';
+import { RedisEventBus } from '../src/redis.ts';
 import { describeEventBus } from './event-bus-suite.ts';
 
 // A cancel exactly as TaskStore.cancel writes it, for the fixtures that must write it unannounced.

@@ -19,7 +19,7 @@ describe('migrations', () => {
       expect(await migrateToLatest(url)).toEqual([]);
       const pool = createPool({ connectionString: url });
       const store = new TaskStore(pool);
-      expect(await migrationsApplied(store.db)).toBe(true);
+      expect(await migrationsApplied(store.pool)).toBe(true);
       await pool.end();
     } finally {
       await admin.query(`drop database if exists ${name} with (force)`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RateLimiter, RateLimiterOptions } from '../src/index.ts';
+import type { RateLimiter, RateLimiterOptions } from '../src/limits.ts';
 
 /** A limiter under test, plus what a test needs to play the processes that hold it. */
 export interface TestLimiter extends RateLimiter {

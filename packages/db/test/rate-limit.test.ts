@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, PgRateLimiter, RedisRateLimiter } from '../src/index.ts';
+import { createPool } from '../src/index.ts';
+import { PgRateLimiter } from '../src/limits.ts';
+import { RedisRateLimiter } from '../src/redis.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { describeRateLimiter } from './rate-limit-suite.ts';
 

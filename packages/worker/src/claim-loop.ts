@@ -29,6 +29,8 @@ export class ClaimLoop {
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly backoff = new Backoff(100, 5000);
   private backingOff = false;
+  /** When the claims started failing, every one since; undefined while they succeed. */
+  private failingSince: number | undefined;
 
   constructor(private readonly options: ClaimLoopOptions) {}
 
@@ -77,10 +79,12 @@ export class ClaimLoop {
       try {
         tasks = await this.options.claim(free);
         this.backoff.reset();
+        this.failingSince = undefined;
       } catch (error) {
         // The database is away: hold off all wake-ups until the backoff ends, then try again.
         const delay = this.backoff.next();
-        this.options.log.warn('claim failed; retrying', { ...errorFields(error), retryInMs: delay });
+        this.failingSince ??= Date.now();
+        this.options.log.warn('claim failed; retrying', { ...errorFields(error), failingForMs: Date.now() - this.failingSince, retryInMs: delay });
         this.backingOff = true;
         this.retryTimer = setTimeout(() => {
           this.backingOff = false;

@@ -1,6 +1,16 @@
 import type pg from 'pg';
 import type { JsonValue, Task } from '@tasklane/core';
-import { createPool, PgEventBus, runMaintenance, WorkerStore, type EventBus, type Held, type TaskChange } from '@tasklane/db';
+import {
+  createPool,
+  PgEventBus,
+  runMaintenance,
+  statementHealth,
+  usesNamedStatements,
+  WorkerStore,
+  type EventBus,
+  type Held,
+  type TaskChange,
+} from '@tasklane/db';
 import type { AbortCause } from './abort-reason.ts';
 import { Backoff, sleep } from './backoff.ts';
 import { ClaimLoop } from './claim-loop.ts';
@@ -9,7 +19,7 @@ import { toDefinition, type HandlerDefinition } from './handler.ts';
 import { errorFields, type Logger } from './logger.ts';
 import { startPeriodic, type Periodic } from './periodic.ts';
 import { RunningTask } from './running-task.ts';
-import { TaskError, toErrorInfo } from './task-error.ts';
+import { TaskError, timeoutError, toErrorInfo } from './task-error.ts';
 import type { TaskEvent, TaskEventListener } from './task-events.ts';
 import { runInAttempt, TaskTracing } from './task-tracing.ts';
 import { resolveOptions, type ResolvedOptions, type WorkerOptions } from './worker-options.ts';
@@ -31,6 +41,20 @@ export interface Worker {
    */
   stop(options?: StopOptions): Promise<void>;
   onTaskEvent(listener: TaskEventListener): () => void;
+  /**
+   * Whether this worker can do its work: not ready when its claims, heartbeats or outcome writes
+   * have failed every time for longer than a lease (the database is away, or a pooler refuses
+   * its statements), with the cause. Serve it as a readiness check.
+   */
+  health(): WorkerHealth;
+}
+
+export interface WorkerHealth {
+  ready: boolean;
+  /** Why it is not ready: the statement, for how long, and its last error. */
+  cause?: string;
+  /** False once the statements run unnamed (`DATABASE_PREPARED_STATEMENTS=off`, or `auto` behind a pooler). */
+  namedStatements: boolean;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -75,7 +99,9 @@ class TasklaneWorker implements Worker {
     if (this.definitions.size === 0) throw new TypeError('createWorker: give at least one handler');
     if (!options.pool && !options.connectionString) throw new TypeError('createWorker: give a pool or a connectionString');
     this.ownsPool = !options.pool;
-    this.pool = options.pool ?? createPool({ connectionString: options.connectionString!, applicationName: 'tasklane-worker' });
+    this.pool =
+      options.pool ??
+      createPool({ connectionString: options.connectionString!, applicationName: 'tasklane-worker', statements: { onUnnamed: (message) => this.log.warn(message) } });
     const connectionString = options.connectionString ?? options.pool?.options.connectionString;
     if (options.bus === false) {
       this.bus = undefined;
@@ -129,6 +155,11 @@ class TasklaneWorker implements Worker {
 
   get running(): number {
     return this.held.size;
+  }
+
+  health(): WorkerHealth {
+    const cause = statementHealth(this.pool).problem(this.settings.leaseSeconds * 1000);
+    return { ready: cause === undefined, ...(cause === undefined ? {} : { cause }), namedStatements: usesNamedStatements(this.pool) };
   }
 
   onTaskEvent(listener: TaskEventListener): () => void {
@@ -222,7 +253,9 @@ class TasklaneWorker implements Worker {
     let outcome: Outcome;
     this.handlersRunning++;
     try {
-      outcome = { ok: true, value: await runInAttempt(entry.trace, () => entry.definition.run(entry.task, entry.ctx)) };
+      const result = runInAttempt(entry.trace, () => entry.definition.run(entry.task, entry.ctx));
+      const limitMs = this.settings.timeoutsMs.get(entry.task.kind);
+      outcome = { ok: true, value: await (limitMs === undefined ? result : this.withinLimit(entry, result, limitMs)) };
     } catch (error) {
       outcome = { ok: false, error };
     } finally {
@@ -231,6 +264,30 @@ class TasklaneWorker implements Worker {
     entry.phase = 'settling';
     this.claimLoop.wake();
     await this.settle(entry, outcome);
+  }
+
+  /**
+   * The handler's result, or a retryable `Timeout` failure once it runs past its limit. A handler
+   * that ignores its aborted signal is not waited for: the attempt fails at the limit, and what it
+   * returns later is dropped.
+   */
+  private withinLimit(entry: RunningTask, result: unknown, limitMs: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.abortTask(entry.id, entry.attempt, 'timeout');
+        reject(timeoutError(limitMs / 1000));
+      }, limitMs);
+      Promise.resolve(result).then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   /** Stores the outcome, retrying through database outages; fencing decides whether it counts. */
@@ -247,21 +304,24 @@ class TasklaneWorker implements Worker {
   private async settleUntraced(entry: RunningTask, outcome: Outcome): Promise<void> {
     const last = entry.closeProgress();
     const cause = entry.abortCause;
-    if (cause) {
+    // A timeout is the one abort the worker records itself, as a failure of this attempt.
+    if (cause && cause !== 'timeout') {
       // Cancelled or taken away: the store would refuse the write anyway. At shutdown, stop()
       // releases the task instead.
       if (cause !== 'shutdown') this.emit({ type: 'dropped', taskId: entry.id, attempt: entry.attempt });
       return;
     }
     const backoff = new Backoff(100, 5000);
+    let failingSince: number | undefined;
     for (;;) {
       try {
         await this.write(entry, outcome, last?.percent);
         return;
       } catch (error) {
-        if (this.forced || entry.abortCause) return;
+        if (this.forced || (entry.abortCause && entry.abortCause !== 'timeout')) return;
         const delay = backoff.next();
-        entry.log.warn('storing the outcome failed; retrying', { ...errorFields(error), retryInMs: delay });
+        failingSince ??= Date.now();
+        entry.log.warn('storing the outcome failed; retrying', { ...errorFields(error), failingForMs: Date.now() - failingSince, retryInMs: delay });
         await sleep(delay);
       }
     }
@@ -301,8 +361,7 @@ class TasklaneWorker implements Worker {
     for (const entry of this.held.values()) if (entry.phase !== 'done' && !entry.abortCause) held.push(entry.held);
     const lost = await this.store.heartbeat(held);
     if (lost.length === 0) return;
-    const { rows } = await this.pool.query<{ id: string; status: string }>('select id, status from tasklane.tasks where id = any($1::text[])', [lost]);
-    const cancelled = new Set(rows.filter((r) => r.status === 'cancelled').map((r) => r.id));
+    const cancelled = await this.store.cancelledAmong(lost);
     const attempts = new Map(held.map((h) => [h.id, h.attempt]));
     for (const id of lost) this.abortTask(id, attempts.get(id), cancelled.has(id) ? 'cancelled' : 'lease_lost');
   }

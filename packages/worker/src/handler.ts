@@ -10,9 +10,10 @@ export interface TaskContext {
    */
   progress(percent: number, message?: string): void;
   /**
-   * Fires when the task is cancelled, when this worker loses its lease, or at shutdown after the
-   * grace period; `signal.reason` is a `TaskAbortedError` saying which. Stop work promptly: after
-   * a cancel or a lost lease, whatever the handler returns or throws is dropped.
+   * Fires when the task is cancelled, when this worker loses its lease, when the task runs past
+   * its time limit, or at shutdown after the grace period; `signal.reason` is a `TaskAbortedError`
+   * whose `reason` says which (`cancelled`, `lease_lost`, `timeout`, `shutdown`). Stop work
+   * promptly: once it fires, whatever the handler returns or throws is dropped.
    */
   readonly signal: AbortSignal;
   /** 1 on the first run, 2 on the first retry, and so on. */
@@ -40,6 +41,12 @@ export type HandlerFn = (task: Task, ctx: TaskContext) => unknown;
 export interface HandlerDefinition {
   /** The provider this handler uses, stored as the task's `service` (e.g. `veo3`). */
   service?: string;
+  /**
+   * Seconds one attempt may run. Past it `ctx.signal` aborts (reason `timeout`) and the attempt
+   * fails, retryably, with error type `Timeout`. `<KIND>_TIMEOUT_SECONDS` and the worker's
+   * `timeouts` option override it. @default no limit
+   */
+  timeoutSeconds?: number;
   run: HandlerFn;
 }
 

@@ -15,6 +15,7 @@ export function startPeriodic(name: string, intervalMs: number, job: () => Promi
   const backoff = new Backoff(Math.min(250, intervalMs), intervalMs);
   const loop = (async () => {
     let delay = intervalMs;
+    let failingSince: number | undefined;
     for (;;) {
       await sleep(delay, stopper.signal);
       if (stopper.signal.aborted) return;
@@ -22,9 +23,11 @@ export function startPeriodic(name: string, intervalMs: number, job: () => Promi
         await job();
         backoff.reset();
         delay = intervalMs;
+        failingSince = undefined;
       } catch (error) {
         delay = backoff.next();
-        log.warn(`${name} failed; retrying`, { ...errorFields(error), retryInMs: delay });
+        failingSince ??= Date.now();
+        log.warn(`${name} failed; retrying`, { ...errorFields(error), failingForMs: Date.now() - failingSince, retryInMs: delay });
       }
     }
   })();

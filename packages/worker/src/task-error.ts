@@ -30,3 +30,8 @@ export function toErrorInfo(error: unknown): TaskErrorInfo {
   if (error instanceof Error) return { type: error.name || 'Error', message: error.message, retryable: true };
   return { type: 'Error', message: String(error), retryable: true };
 }
+
+/** How an attempt that ran past its time limit fails: retryable, since the next try may be faster. */
+export function timeoutError(limitSeconds: number): TaskError {
+  return new TaskError({ type: 'Timeout', message: `The task ran past its time limit of ${limitSeconds} s`, retryable: true });
+}

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { loadConfig, type ConcurrencyCaps, type Config } from '@tasklane/core';
+import { loadConfig, MAX_TASK_TIMEOUT_SECONDS, type ConcurrencyCaps, type Config } from '@tasklane/core';
 import type { ChangeListener, EventBus } from '@tasklane/db';
-import type { Handler } from './handler.ts';
+import { toDefinition, type Handler } from './handler.ts';
 import { silentLogger, type Logger } from './logger.ts';
 
 export interface WorkerOptions {
@@ -22,6 +22,11 @@ export interface WorkerOptions {
   leaseSeconds?: number;
   /** Cluster-wide caps, per kind and in total. @default MAX_CONCURRENT_TASKS and the `<KIND>_MAX_CONCURRENT` settings */
   caps?: ConcurrencyCaps;
+  /**
+   * Seconds one attempt of a kind may run, by kind; overrides the handler's `timeoutSeconds`.
+   * @default the `<KIND>_TIMEOUT_SECONDS` settings
+   */
+  timeouts?: Record<string, number>;
   /** How often to look for work without a notification (a NOTIFY is only a hint). @default 1000 */
   pollIntervalMs?: number;
   /** How long `stop()` lets running tasks finish before releasing them. @default 20000 */
@@ -59,6 +64,8 @@ export interface ResolvedOptions {
   concurrency: number;
   leaseSeconds: number;
   caps: ConcurrencyCaps;
+  /** Milliseconds one attempt may run, by kind; kinds without a limit are absent. */
+  timeoutsMs: Map<string, number>;
   pollIntervalMs: number;
   graceMs: number;
   retryBaseSeconds: number;
@@ -87,6 +94,7 @@ export function resolveOptions(options: WorkerOptions): ResolvedOptions {
     concurrency: positiveInteger('concurrency', options.concurrency ?? env().workerConcurrency),
     leaseSeconds,
     caps: options.caps ?? env().caps,
+    timeoutsMs: resolveTimeouts(options, options.timeouts ?? env().taskTimeouts),
     pollIntervalMs: positiveInteger('pollIntervalMs', options.pollIntervalMs ?? 1000),
     graceMs: nonNegative('graceMs', options.graceMs ?? 20_000),
     retryBaseSeconds: nonNegative('retryBaseSeconds', options.retryBaseSeconds ?? 1),
@@ -95,4 +103,18 @@ export function resolveOptions(options: WorkerOptions): ResolvedOptions {
     workerId: options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
     logger: options.logger ?? silentLogger,
   };
+}
+
+/** Each handled kind's limit: the `timeouts` option or setting, else the handler's own. */
+function resolveTimeouts(options: WorkerOptions, configured: Record<string, number>): Map<string, number> {
+  const limits = new Map<string, number>();
+  for (const [kind, handler] of Object.entries(options.handlers)) {
+    const seconds = configured[kind] ?? toDefinition(handler).timeoutSeconds;
+    if (seconds === undefined) continue;
+    if (!Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_TASK_TIMEOUT_SECONDS) {
+      throw new RangeError(`createWorker: the time limit of kind "${kind}" must be a number of seconds above 0 and up to ${MAX_TASK_TIMEOUT_SECONDS}, got ${seconds}`);
+    }
+    limits.set(kind, seconds * 1000);
+  }
+  return limits;
 }

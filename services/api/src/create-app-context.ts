@@ -1,5 +1,7 @@
 import type { Config } from '@tasklane/core';
-import { ApiKeyStore, createEventBus, createPool, TaskFeed, TaskOperations, TaskStore } from '@tasklane/db';
+import { createPool, TaskFeed, TaskOperations, TaskStore } from '@tasklane/db';
+import { createEventBus } from '@tasklane/db/redis';
+import { ApiKeyStore } from '@tasklane/db/limits';
 import type { AppContext } from './app-context.ts';
 import { KeyVerifier } from './auth/key-verifier.ts';
 import { OwnerLimits } from './rate-limit/owner-limits.ts';
@@ -9,15 +11,22 @@ export interface AppContextOptions {
   onBusError?: (error: Error) => void;
   /** Told when the rate limiter's store fails (requests are let through meanwhile). */
   onLimiterError?: (error: Error) => void;
+  /** Told once if `DATABASE_PREPARED_STATEMENTS=auto` turns named statements off behind a pooler. */
+  onUnnamedStatements?: (message: string) => void;
 }
 
 /** Opens the pool and the event bus (LISTEN/NOTIFY or Redis, as `EVENT_BUS` says) of one API process. */
 export async function createAppContext(
   config: Config,
   databaseUrl: string,
-  { onBusError, onLimiterError }: AppContextOptions = {},
+  { onBusError, onLimiterError, onUnnamedStatements }: AppContextOptions = {},
 ): Promise<AppContext & { close(): Promise<void> }> {
-  const pool = createPool({ connectionString: databaseUrl, max: config.databasePoolSize, applicationName: 'tasklane-api' });
+  const pool = createPool({
+    connectionString: databaseUrl,
+    max: config.databasePoolSize,
+    applicationName: 'tasklane-api',
+    statements: { mode: config.databasePreparedStatements, ...(onUnnamedStatements ? { onUnnamed: onUnnamedStatements } : {}) },
+  });
   const { bus, publish } = createEventBus({
     kind: config.eventBus,
     listenUrl: config.listenDatabaseUrl ?? databaseUrl,

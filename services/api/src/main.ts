@@ -73,8 +73,13 @@ async function main(): Promise<void> {
   await migrate(config.migrationDatabaseUrl ?? config.databaseUrl);
   // Before anything traced runs; a no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
   const tracing = startTracing('tasklane-api');
-  const ctx = await createAppContext(config, config.databaseUrl);
+  // The server (and its logger) needs the context; a fallback before it exists goes to stderr.
+  const server: { log?: FastifyInstance['log'] } = {};
+  const ctx = await createAppContext(config, config.databaseUrl, {
+    onUnnamedStatements: (message) => (server.log ? server.log.warn(message) : console.error(`tasklane api: ${message}`)),
+  });
   const app = await buildServer(ctx, { logger: config.logLevel === 'silent' ? false : { level: config.logLevel } });
+  server.log = app.log;
   // A stray rejection (a client gone mid-write, the database away) must not end a replica that
   // serves many clients; log it instead.
   process.on('unhandledRejection', (reason) => app.log.error({ err: reason }, 'unhandled rejection'));

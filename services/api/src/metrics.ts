@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { statementHealth, usesNamedStatements } from '@tasklane/db';
 import type { AppContext } from './app-context.ts';
 
 /** The Prometheus metrics of one API process. */
@@ -64,6 +65,24 @@ export function createMetrics(ctx: AppContext): Metrics {
     },
   });
   new Counter({
+    name: 'tasklane_database_statement_errors_total',
+    help: 'Hot statements (the read by id, ...) that failed, by statement and error code (SQLSTATE or errno).',
+    labelNames: ['statement', 'code'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of statementHealth(ctx.pool).errorCounts()) this.labels(c.statement, c.code).inc(c.count);
+    },
+  });
+  new Gauge({
+    name: 'tasklane_database_named_statements',
+    help: '1 while hot statements are prepared under a name, 0 once they run unnamed (DATABASE_PREPARED_STATEMENTS).',
+    registers: [registry],
+    collect() {
+      this.set(usesNamedStatements(ctx.pool) ? 1 : 0);
+    },
+  });
+  new Counter({
     name: 'tasklane_feed_rows_read_total',
     help: 'Changed task rows this process read to fan out to its subscribers.',
     registers: [registry],
@@ -117,13 +136,8 @@ interface QueueSnapshot {
 }
 
 async function readQueueSnapshot(ctx: AppContext): Promise<QueueSnapshot> {
-  const [stats, attempts] = await Promise.all([
-    ctx.store.queueStats(),
-    ctx.pool.query<{ kind: string; attempts: number }>(
-      'select kind, coalesce(sum(attempts), 0)::float8 as attempts from tasklane.tasks group by kind order by kind',
-    ),
-  ]);
-  return { counts: stats.counts, attempts: attempts.rows, oldestPendingAgeSeconds: stats.oldestPendingAgeSeconds };
+  const [stats, attempts] = await Promise.all([ctx.store.queueStats(), ctx.store.attemptsByKind()]);
+  return { counts: stats.counts, attempts, oldestPendingAgeSeconds: stats.oldestPendingAgeSeconds };
 }
 
 /** `/metrics` in the Prometheus text format, and the latency of every HTTP request. */

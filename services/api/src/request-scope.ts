@@ -1,6 +1,7 @@
 import { DEFAULT_OWNER } from '@tasklane/core';
 import type { Scope } from '@tasklane/db';
 import type { AppContext } from './app-context.ts';
+import type { VerifiedKey } from './auth/key-verifier.ts';
 import { UnauthenticatedError } from './auth/unauthenticated-error.ts';
 
 /** Who is calling, resolved once per request (or per WebSocket connection) on every transport. */
@@ -10,6 +11,8 @@ export interface Caller {
   admin: boolean;
   /** What to pass to every TaskStore/TaskFeed call: {} for an admin or auth off, { owner } otherwise. */
   scope: Scope;
+  /** The API key's id (stream tokens are minted with it); undefined when auth is off. */
+  keyId?: string;
 }
 
 /** Every request when `AUTH=off`: the default owner, seeing every task. */
@@ -32,6 +35,10 @@ export async function authenticate(ctx: AppContext, authorization: string | unde
   if (ctx.config.auth === 'off') return AUTH_OFF_CALLER;
   const token = bearerToken(authorization);
   if (token === undefined) throw UnauthenticatedError.missing();
-  const key = await ctx.keys.verify(token);
-  return { owner: key.owner, admin: key.admin, scope: key.admin ? {} : { owner: key.owner } };
+  return callerFor(await ctx.keys.verify(token));
+}
+
+/** The caller a verified key (or a stream token minted with it) speaks for. */
+export function callerFor(key: VerifiedKey): Caller {
+  return { owner: key.owner, admin: key.admin, scope: key.admin ? {} : { owner: key.owner }, keyId: key.id };
 }

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { AppContext } from './app-context.ts';
 import { listensOnLoopback } from './auth/auth-off-warning.ts';
+import { registerCors } from './cors.ts';
 import { registerCrossSiteGuard } from './cross-site-guard.ts';
 import { registerDashboard } from './dashboard-route.ts';
 import { registerHealthRoutes } from './health-routes.ts';
@@ -31,6 +32,8 @@ export async function buildServer(ctx: AppContext, { logger = false }: ServerOpt
     allowedOrigins,
     loopbackHostsOnly: ctx.config.auth === 'off' && listensOnLoopback(ctx.config),
   });
+  // After the guard (which refuses origins not on the list) and before any route is added.
+  registerCors(app, { allowedOrigins });
   const metrics = createMetrics(ctx);
   registerMetrics(app, metrics);
   registerHealthRoutes(app, ctx);

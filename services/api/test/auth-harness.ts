@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Task } from '@tasklane/core';
-import { ApiKeyStore } from '@tasklane/db';
+import { ApiKeyStore } from '@tasklane/db/limits';
 import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
 import WebSocket from 'ws';
 import { createAppContext } from '../src/create-app-context.ts';

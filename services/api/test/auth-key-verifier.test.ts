@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiKeyStore, createPool, type StoredApiKey } from '@tasklane/db';
+import { createPool } from '@tasklane/db';
+import { ApiKeyStore, type StoredApiKey } from '@tasklane/db/limits';
 import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
 import { KeyVerifier } from '../src/auth/key-verifier.ts';
 import { UnauthenticatedError } from '../src/auth/unauthenticated-error.ts';

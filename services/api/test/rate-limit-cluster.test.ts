@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { ApiKeyStore, createPool, freePort } from '@tasklane/db';
+import { createPool, freePort } from '@tasklane/db';
+import { ApiKeyStore } from '@tasklane/db/limits';
 import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';

@@ -1,8 +1,10 @@
 import { ConfigError, loadConfig, type Config } from '@tasklane/core';
-import { createPool, migrateToLatest, RedisEventBus } from '@tasklane/db';
+import { createPool, migrateToLatest, statementHealth } from '@tasklane/db';
+import { RedisEventBus } from '@tasklane/db/redis';
 import { createWorker, errorFields, type Logger } from '@tasklane/worker';
 import { startTracing } from '@tasklane/telemetry';
 import { builtInHandlers } from './handlers/index.ts';
+import { healthServerPort, startHealthServer } from './health-server.ts';
 import { createJsonLogger } from './json-logger.ts';
 
 function exitWith(message: string): never {
@@ -54,7 +56,12 @@ async function main(): Promise<void> {
   if (!(await migrate(config.migrationDatabaseUrl ?? url, log, stopping.signal))) return;
   // A no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set; with it, each attempt joins its submit's trace.
   const tracing = startTracing('tasklane-worker');
-  const pool = createPool({ connectionString: url, max: config.databasePoolSize, applicationName: 'tasklane-worker' });
+  const pool = createPool({
+    connectionString: url,
+    max: config.databasePoolSize,
+    applicationName: 'tasklane-worker',
+    statements: { mode: config.databasePreparedStatements, onUnnamed: (message) => log.warn(message) },
+  });
   // LISTEN/NOTIFY: the worker opens its own LISTEN connection (on LISTEN_DATABASE_URL when the
   // pool goes through a transaction pooler). Redis: one bus here, fed by the worker's writes.
   const redis =
@@ -71,14 +78,20 @@ async function main(): Promise<void> {
     concurrency: config.workerConcurrency,
     leaseSeconds: config.leaseSeconds,
     caps: config.caps,
+    timeouts: config.taskTimeouts,
     retentionHours: config.taskRetentionHours,
     logger: log,
     tracing: tracing !== undefined,
   });
+  const health =
+    config.workerHealthPort === undefined
+      ? undefined
+      : await startHealthServer({ worker, statements: statementHealth(pool), port: config.workerHealthPort, host: config.host });
   stop = (signal) => {
     if (stopping.signal.aborted) return;
     stopping.abort();
     log.info('stopping worker', { signal, running: worker.running });
+    health?.close();
     void worker
       .stop()
       .then(() => redis?.close())
@@ -98,7 +111,12 @@ async function main(): Promise<void> {
     if (event.type === 'completed') log.info('task completed', { taskId: event.taskId, attempt: event.attempt, workerId: worker.id });
   });
   await worker.start();
-  log.info('worker ready', { workerId: worker.id, kinds: Object.keys(builtInHandlers), concurrency: config.workerConcurrency });
+  log.info('worker ready', {
+    workerId: worker.id,
+    kinds: Object.keys(builtInHandlers),
+    concurrency: config.workerConcurrency,
+    ...(health ? { healthPort: healthServerPort(health) } : {}),
+  });
 }
 
 await main();

@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig } from '@tasklane/core';
-import { ApiKeyStore, createPool, resolveDatabase, type ApiKeyInfo } from '@tasklane/db';
+import { createPool, resolveDatabase } from '@tasklane/db';
+import { ApiKeyStore, type ApiKeyInfo } from '@tasklane/db/limits';
 
 const USAGE = `Usage: tasklane keys <create|list|revoke> [options]
 

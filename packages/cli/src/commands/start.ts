@@ -12,7 +12,6 @@ const SERVICES = {
   api: fileURLToPath(new URL('../../../../services/api/src/main.ts', import.meta.url)),
   worker: fileURLToPath(new URL('../../../../services/worker/src/main.ts', import.meta.url)),
 } as const;
-const TSX = import.meta.resolve('tsx');
 const WEB_DIR = fileURLToPath(new URL('../../../../services/web/', import.meta.url));
 const STOP_TIMEOUT_MS = 30_000;
 const MAX_RESTART_DELAY_MS = 10_000;
@@ -64,6 +63,12 @@ export async function runStart(args: string[]): Promise<number> {
     console.error(`tasklane start: --workers must be a whole number from 0 to 64, got "${values.workers}"`);
     return 4;
   }
+  // The services run from this repository's sources; an installed CLI has neither them nor tsx.
+  if (!existsSync(SERVICES.api)) {
+    console.error('tasklane start: run it from a clone of the Tasklane repository (`pnpm start`); an installed CLI submits, watches, migrates and manages keys');
+    return 4;
+  }
+  const tsx = import.meta.resolve('tsx');
   const config = loadConfig();
   const database = await resolveDatabase(config);
   if (database.embedded) log('embedded postgres started', { port: database.embedded.port, dataDir: database.embedded.dataDir });
@@ -78,7 +83,7 @@ export async function runStart(args: string[]): Promise<number> {
   let stopping = false;
 
   const launch = (service: Supervised) => {
-    const child = spawn(process.execPath, ['--import', TSX, service.script], { env, stdio: 'inherit' });
+    const child = spawn(process.execPath, ['--import', tsx, service.script], { env, stdio: 'inherit' });
     service.child = child;
     const startedAt = Date.now();
     child.on('exit', (code, signal) => {

@@ -1,4 +1,5 @@
-import { ApiKeyStore, parseApiKey, secretMatches, type StoredApiKey } from '@tasklane/db';
+import { ApiKeyStore, parseApiKey, secretMatches, type StoredApiKey } from '@tasklane/db/limits';
+import { mintStreamToken, parseStreamToken, streamTokenValid } from './stream-token.ts';
 import { UnauthenticatedError } from './unauthenticated-error.ts';
 
 /** Who a verified key speaks for. */
@@ -59,6 +60,21 @@ export class KeyVerifier {
     const key = await this.lookup(parsed.id);
     if (!key || key.revokedAt !== null || !secretMatches(parsed.secret, key.hash)) throw UnauthenticatedError.rejected();
     this.touch(key.id);
+    return { id: key.id, owner: key.owner, admin: key.admin };
+  }
+
+  /** A stream token for one task, minted with the (just verified) key `keyId`. */
+  async streamToken(keyId: string, taskId: string): Promise<{ token: string; expiresAt: number }> {
+    const key = await this.lookup(keyId);
+    if (!key || key.revokedAt !== null) throw UnauthenticatedError.rejected();
+    return mintStreamToken(key.id, key.hash, taskId, this.now());
+  }
+
+  /** The key a stream token for `taskId` speaks for; throws `UnauthenticatedError` when it is not valid for it. */
+  async verifyStreamToken(token: string, taskId: string): Promise<VerifiedKey> {
+    const parsed = parseStreamToken(token);
+    const key = parsed ? await this.lookup(parsed.keyId) : undefined;
+    if (!key || key.revokedAt !== null || !streamTokenValid(token, key.hash, taskId, this.now())) throw UnauthenticatedError.streamTokenRejected();
     return { id: key.id, owner: key.owner, admin: key.admin };
   }
 

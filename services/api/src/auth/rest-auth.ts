@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.ts';
-import { authenticate, type Caller } from '../request-scope.ts';
+import { authenticate, callerFor, type Caller } from '../request-scope.ts';
 import { bearerChallenge, UnauthenticatedError } from './unauthenticated-error.ts';
 
 declare module 'fastify' {
@@ -12,6 +12,9 @@ declare module 'fastify' {
 
 /** Routes of the `/api` scope that answer without a key: the API's own documentation. */
 const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/api/v1/openapi.json', '/api/docs']);
+
+/** The route that also takes a stream token (`?token=`), since a browser's EventSource cannot send a key. */
+export const TASK_EVENTS_ROUTE = '/api/v1/tasks/:task_id/events';
 
 /** Lets requests carry `request.caller`; call once on the root instance, before any auth hook. */
 export function decorateCaller(app: FastifyInstance): void {
@@ -28,10 +31,22 @@ export function authHook(ctx: AppContext) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (request.routeOptions.url !== undefined && PUBLIC_ROUTES.has(request.routeOptions.url)) return;
     try {
+      const token = streamToken(request);
+      if (token !== undefined && ctx.config.auth === 'on') {
+        request.caller = callerFor(await ctx.keys.verifyStreamToken(token, (request.params as { task_id: string }).task_id));
+        return;
+      }
       request.caller = await authenticate(ctx, request.headers.authorization);
     } catch (error) {
       if (error instanceof UnauthenticatedError) reply.header('www-authenticate', bearerChallenge(error));
       throw error;
     }
   };
+}
+
+/** A stream token given instead of a key on the events route; a key in `Authorization` wins. */
+function streamToken(request: FastifyRequest): string | undefined {
+  if (request.routeOptions.url !== TASK_EVENTS_ROUTE || request.headers.authorization !== undefined) return undefined;
+  const token = (request.query as { token?: unknown }).token;
+  return typeof token === 'string' ? token : undefined;
 }

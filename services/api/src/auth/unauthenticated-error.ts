@@ -1,4 +1,5 @@
 import { TasklaneError } from '@tasklane/core';
+import { STREAM_TOKEN_SECONDS } from './stream-token.ts';
 
 /**
  * No usable API key. `missing`: none was presented (graphql-ws closes 4401); `rejected`: one was
@@ -19,6 +20,13 @@ export class UnauthenticatedError extends TasklaneError {
   static rejected(): UnauthenticatedError {
     // One message for malformed, unknown and revoked keys: which of them it was helps only an attacker.
     return new UnauthenticatedError('rejected', 'The API key is not valid: it is malformed, unknown or revoked');
+  }
+
+  static streamTokenRejected(): UnauthenticatedError {
+    return new UnauthenticatedError(
+      'rejected',
+      `The stream token is not valid for this task: it is malformed, expired (tokens last ${STREAM_TOKEN_SECONDS} s) or its key was revoked; get a new one with POST /api/v1/tasks/{task_id}/stream-token`,
+    );
   }
 }
 

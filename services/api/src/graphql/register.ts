@@ -3,6 +3,7 @@ import type { AppContext } from '../app-context.ts';
 import type { Metrics } from '../metrics.ts';
 import { graphqlTransportErrorHandler } from './transport-errors.ts';
 import { guardClientMessages } from './client-message-guard.ts';
+import { PREFLIGHT_HEADERS } from './csrf.ts';
 import { makeGraphqlWsHandler } from './websocket-handler.ts';
 import { createTasklaneYoga, GRAPHQL_PATH, type TasklaneYoga } from './yoga.ts';
 
@@ -73,15 +74,18 @@ export async function registerGraphql(app: FastifyInstance, ctx: AppContext, { m
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
     scope.setErrorHandler(graphqlTransportErrorHandler);
 
+    const corsRequestHeaders = PREFLIGHT_HEADERS;
     scope.route({
       method: 'GET',
       url: GRAPHQL_PATH,
+      config: { corsRequestHeaders },
       handler: (req, reply) => handleHttp(yoga, req, reply),
       wsHandler,
     });
     scope.route({
       method: ['POST', 'OPTIONS'],
       url: GRAPHQL_PATH,
+      config: { corsRequestHeaders },
       handler: (req, reply) => handleHttp(yoga, req, reply),
     });
   });

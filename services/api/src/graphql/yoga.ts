@@ -51,6 +51,9 @@ export function createTasklaneYoga(app: AppContext, { metrics, logger }: Tasklan
     graphiql: limits.introspection ? { title: 'Tasklane GraphQL', defaultQuery: GRAPHIQL_DEFAULT_QUERY, subscriptionsProtocol: 'WS' } : false,
     plugins: [useFormPostGuard(), useJsonParamsGuard(), ...useArmor(limits), ...(limits.introspection ? [] : [useDisableIntrospection()])],
     landingPage: false,
+    // CORS is the server's one policy for every route (cors.ts); Yoga's own would answer
+    // GraphQL's preflights and origins by rules of its own.
+    cors: false,
     logging: {
       // Yoga logs several debug lines per request; below debug level they are not even built.
       debug: logger.level === 'debug' || logger.level === 'trace' ? (...args) => logger.debug({ yoga: args }, 'graphql') : () => {},

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { RateLimitSettings } from '@tasklane/core';
-import { createRateLimiter, type RateLimiter, type RateRule } from '@tasklane/db';
+import { createRateLimiter, type RateLimiter, type RateRule } from '@tasklane/db/limits';
 import { isDatabaseUnavailable } from '../database-unavailable.ts';
 import { RateLimitedError, type SubmissionQuota } from './rate-limited-error.ts';
 

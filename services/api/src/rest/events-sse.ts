@@ -24,7 +24,7 @@ function lastEventId(header: string | string[] | undefined): number | undefined 
  * stop reconnecting instead of looping on an empty stream.
  */
 export function registerTaskEvents(api: FastifyInstance, ctx: AppContext, { keepAliveMs = 15_000 }: TaskEventsOptions = {}): void {
-  api.get<{ Params: { task_id: string } }>('/v1/tasks/:task_id/events', async (request, reply) => {
+  api.get<{ Params: { task_id: string } }>('/v1/tasks/:task_id/events', { config: { corsRequestHeaders: ['last-event-id'] } }, async (request, reply) => {
     const id = request.params.task_id;
     if (!isTaskId(id)) throw HttpProblem.taskNotFound(id);
     const { scope } = request.caller;

@@ -162,10 +162,57 @@ export const openApiDocument = {
           'One `task` event per state: `id` is the task version, `data` the GET body. The stream ends after a terminal state. ' +
           'A `: keep-alive` comment every 15 s keeps idle connections open. Reconnecting with Last-Event-ID resumes after that ' +
           'version; when the task is finished and nothing is newer, the answer is 204 so EventSource stops reconnecting.',
-        parameters: [{ name: 'Last-Event-ID', in: 'header', description: 'The last version received', schema: { type: 'string', pattern: '^\\d+$' } }],
+        parameters: [
+          { name: 'Last-Event-ID', in: 'header', description: 'The last version received', schema: { type: 'string', pattern: '^\\d+$' } },
+          {
+            name: 'token',
+            in: 'query',
+            description:
+              'Instead of `Authorization` (which EventSource cannot send): a stream token for this task from POST …/stream-token. ' +
+              'Valid for opening the stream until it expires; a key in `Authorization` takes precedence.',
+            schema: { type: 'string', pattern: '^tlst_' },
+          },
+        ],
         responses: {
           '200': { description: 'The event stream', content: { 'text/event-stream': { schema: { type: 'string' }, example: 'event: task\nid: 3\ndata: {"task_id":"vid_...","status":"processing",...}\n\n' } } },
           '204': { description: 'Nothing left to send: the task is finished and Last-Event-ID is its last version' },
+          '401': problemResponse('No key, or a stream token that is expired, for another task, or whose key was revoked'),
+          '404': problemResponse('No such task'),
+        },
+      },
+    },
+    '/api/v1/tasks/{task_id}/stream-token': {
+      parameters: [taskIdParam],
+      post: {
+        tags: ['push'],
+        operationId: 'createStreamToken',
+        summary: 'Get a short-lived token to follow one task over SSE from a browser',
+        description:
+          'For browsers, whose EventSource cannot send `Authorization`: authenticate this POST with the key, then open ' +
+          '`events_url` (the events route with `?token=`). The token opens only this task\'s stream, only until it expires ' +
+          '(60 s), and stops working when its key is revoked. No body.',
+        responses: {
+          '201': {
+            description: 'The token',
+            headers: { 'Cache-Control': { description: '`no-store`', schema: { type: 'string' } } },
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['token', 'task_id', 'expires_at', 'expires_in', 'events_url'],
+                  additionalProperties: false,
+                  properties: {
+                    token: { type: 'string', pattern: '^tlst_' },
+                    task_id: { type: 'string' },
+                    expires_at: timestamp,
+                    expires_in: { type: 'integer', description: 'Seconds the token stays valid', examples: [60] },
+                    events_url: { type: 'string', examples: ['/api/v1/tasks/vid_01jh…/events?token=tlst_…'] },
+                  },
+                },
+              },
+            },
+          },
+          '401': problemResponse('No usable API key'),
           '404': problemResponse('No such task'),
         },
       },

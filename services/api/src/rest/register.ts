@@ -8,6 +8,7 @@ import { registerOperationsRoutes } from './operations-routes.ts';
 import { openApiDocument, openApiJson } from './openapi.ts';
 import { problem, restErrorHandler, sendProblem } from './problem.ts';
 import { JSON_CONTENT_TYPE } from './send-task.ts';
+import { registerStreamTokenRoute } from './stream-token-route.ts';
 import { registerSubmitRoute } from './submit-route.ts';
 import { registerTaskRoutes } from './task-routes.ts';
 import { registerTaskSocket } from './task-socket.ts';
@@ -33,6 +34,7 @@ export async function registerRest(app: FastifyInstance, ctx: AppContext): Promi
       registerListRoute(api, ctx);
       registerOperationsRoutes(api, ctx);
       registerTaskEvents(api, ctx);
+      registerStreamTokenRoute(api, ctx);
 
       const docsPage = renderDocsPage(openApiDocument);
       api.get('/v1/openapi.json', (_request, reply) => reply.header('content-type', JSON_CONTENT_TYPE).send(openApiJson));

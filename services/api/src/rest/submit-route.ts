@@ -67,7 +67,7 @@ function toNewTask(body: unknown, idempotencyKey: string | null): NewTask {
  * plus `Idempotent-Replayed: true`; the same key with another body is a 422 problem.
  */
 export function registerSubmitRoute(api: FastifyInstance, ctx: AppContext): void {
-  api.post('/v1/tasks', async (request, reply) => {
+  api.post('/v1/tasks', { config: { corsRequestHeaders: ['idempotency-key'] } }, async (request, reply) => {
     const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
     const submission = toNewTask(request.body, idempotencyKey);
     // After validation (a malformed request costs nothing), before the write (a refused one stores nothing).

@@ -41,7 +41,8 @@ async function waitForNewer(
 export function registerTaskRoutes(api: FastifyInstance, ctx: AppContext): void {
   // The hot path: one indexed read, one hand-built JSON string. Ids that cannot be ours are
   // answered as unknown without touching the database.
-  api.get<{ Params: TaskParams; Querystring: { wait?: string } }>('/v1/tasks/:task_id', async (request, reply) => {
+  const getOptions = { config: { corsRequestHeaders: ['if-none-match'] } };
+  api.get<{ Params: TaskParams; Querystring: { wait?: string } }>('/v1/tasks/:task_id', getOptions, async (request, reply) => {
     const id = request.params.task_id;
     const wait = parseWait(request.query.wait);
     if (!isTaskId(id)) throw HttpProblem.taskNotFound(id);

@@ -45,6 +45,7 @@ describe('GET /api/v1/openapi.json', () => {
         'POST /api/v1/tasks/{task_id}/retry',
         'POST /api/v1/tasks/cancel',
         'POST /api/v1/tasks/retry',
+        'POST /api/v1/tasks/{task_id}/stream-token',
         'GET /ws/tasks/{task_id}',
         'GET /api/v1/openapi.json',
         'GET /api/docs',
