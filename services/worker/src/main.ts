@@ -5,6 +5,7 @@ import { createWorker, errorFields, type Logger } from '@tasklane/worker';
 import { startTracing } from '@tasklane/telemetry';
 import { builtInHandlers } from './handlers/index.ts';
 import { healthServerPort, startHealthServer } from './health-server.ts';
+import { taskMetrics } from './task-metrics.ts';
 import { createJsonLogger } from './json-logger.ts';
 
 function exitWith(message: string): never {
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
   const health =
     config.workerHealthPort === undefined
       ? undefined
-      : await startHealthServer({ worker, statements: statementHealth(pool), port: config.workerHealthPort, host: config.host });
+      : await startHealthServer({ worker, statements: statementHealth(pool), port: config.workerHealthPort, host: config.host, registry: taskMetrics(worker) });
   stop = (signal) => {
     if (stopping.signal.aborted) return;
     stopping.abort();

@@ -108,7 +108,7 @@ it('holds the whole path of a task in one trace: the submit request, the API, th
   const [send, processSpan, settle] = await until(() => {
     const of = (name: string) => receiver.spans.find((s) => s.name === name && s.attributes['messaging.message.id'] === id);
     const found = [of('send image'), of('process image'), of('settle image')];
-    return found.every(Boolean) ? (found as ReceivedSpan[]) : undefined;
+    return found.every(Boolean) ? (found as [ReceivedSpan, ReceivedSpan, ReceivedSpan]) : undefined;
   }, 'the spans of both processes');
 
   for (const span of [send, processSpan, settle]) expect(span.traceId).toBe(traceId);
