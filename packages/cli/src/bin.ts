@@ -7,6 +7,7 @@ import { runGet } from './commands/get.ts';
 import { runList } from './commands/list.ts';
 import { runWatch } from './commands/watch.ts';
 import { runCancel } from './commands/cancel.ts';
+import { runRetry } from './commands/retry.ts';
 import { runKeys } from './commands/keys.ts';
 import { runWebhooks } from './commands/webhooks.ts';
 import { EXIT } from './exit-codes.ts';
@@ -23,9 +24,10 @@ Work with tasks (on --url, TASKLANE_URL, or http://localhost:8000):
   submit <kind>         Queue a task (--input '<json>' | --input-file f, --wait, --priority n,
                         --max-attempts n, --idempotency-key k, --timeout s, --webhook URL)
   get <id>              Show one task
-  list                  Table of tasks, newest first (--status, --kind, --limit)
+  list                  Table of tasks, newest first (--status, --kind, --metadata k=v, --limit)
   watch <id>            Live progress until the task ends (--timeout s)
-  cancel <id>           Cancel a pending or processing task
+  cancel <id>           Cancel a pending or processing task (or every match of --status, --kind, --metadata)
+  retry <id>            Re-run a failed or cancelled task as a new one (or every match of the filters)
   keys                  Manage API keys: create --owner <name> [--admin], list, revoke <id>
   webhooks secret       Print the webhook signing secret (rotate: a new one; --owner for another)
   help                  Show this text; \`tasklane <command> --help\` shows a command's options
@@ -41,6 +43,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   list: runList,
   watch: runWatch,
   cancel: runCancel,
+  retry: runRetry,
   keys: runKeys,
   webhooks: (args) => runWebhooks(args),
 };

@@ -24,6 +24,8 @@ function task(overrides: Partial<Task>): Task {
     completedAt: null,
     finishedAt: null,
     version: 1,
+    metadata: {},
+    retriedFrom: null,
     ...overrides,
   };
 }

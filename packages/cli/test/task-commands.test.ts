@@ -299,3 +299,40 @@ describe('usage', () => {
     expect(reason(stderr)).toContain("Unknown option '--frobnicate'");
   });
 });
+
+describe('retry, bulk cancel and metadata', () => {
+  it('retry <id> re-runs a failed task and prints the new one; a pending task exits 4 saying why', async () => {
+    const task = await client.submit({ kind: 'cli_retry', maxAttempts: 1 });
+    await driver.fail(await driver.claim('cli_retry'), 'Boom', 'no');
+    const { code, stdout } = await run(['retry', task.id, '--json'], env);
+    expect(code).toBe(0);
+    const retried = JSON.parse(stdout) as Task;
+    expect(retried).toMatchObject({ kind: 'cli_retry', status: 'PENDING', retriedFrom: task.id });
+    const refused = await run(['retry', retried.id], env);
+    expect(refused.code).toBe(4);
+    expect(reason(refused.stderr)).toMatch(/because it is pending.*\(TASK_NOT_RETRYABLE\)/);
+  });
+
+  it('submit --metadata labels a task, list --metadata finds it, cancel --metadata cancels every match', async () => {
+    const submitted = await run(['submit', 'cli_meta', '--metadata', 'customer=acme', '--metadata', 'batch=7', '--json'], env);
+    expect(submitted.code).toBe(0);
+    const task = JSON.parse(submitted.stdout) as Task;
+    expect(task.metadata).toEqual({ customer: 'acme', batch: '7' });
+    await client.submit({ kind: 'cli_meta', metadata: { customer: 'initech' } });
+    const listed = await run(['list', '--kind', 'cli_meta', '--metadata', 'customer=acme', '--json'], env);
+    expect((JSON.parse(listed.stdout) as Task[]).map((t) => t.id)).toEqual([task.id]);
+    const cancelled = await run(['cancel', '--kind', 'cli_meta', '--metadata', 'customer=acme'], env);
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.stdout.trim()).toBe('Cancelled 1 of 1 matching tasks');
+    expect((await client.get(task.id)).status).toBe('CANCELLED');
+  });
+
+  it('refuses a bare cancel and a malformed --metadata with exit 4', async () => {
+    const bare = await run(['cancel'], env);
+    expect(bare.code).toBe(4);
+    expect(reason(bare.stderr)).toContain('cancel: missing <id> (or filters such as --status pending, or --all)');
+    const malformed = await run(['list', '--metadata', 'customer'], env);
+    expect(malformed.code).toBe(4);
+    expect(reason(malformed.stderr)).toContain('list: --metadata takes key=value, got "customer"');
+  });
+});

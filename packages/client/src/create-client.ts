@@ -1,10 +1,20 @@
 import type { TasklaneClientOptions } from './client-options.ts';
 import { TasklaneRequestError } from './errors.ts';
-import { CancelTaskDocument, GetTaskDocument, QueueStatsDocument, SubmitTaskDocument, type QueueStatsQuery } from './generated/graphql.ts';
+import {
+  CancelTaskDocument,
+  CancelTasksDocument,
+  GetTaskDocument,
+  QueueStatsDocument,
+  RetryTaskDocument,
+  RetryTasksDocument,
+  SubmitTaskDocument,
+  type QueueStatsQuery,
+  type BulkTaskFilter,
+} from './generated/graphql.ts';
 import { createHttpTransport } from './http-transport.ts';
-import { listAllTasks, listTaskPage } from './list-tasks.ts';
+import { asArray, asDateTime, listAllTasks, listTaskPage } from './list-tasks.ts';
 import { DEFAULT_POLL_SCHEDULE, DEFAULT_RECONNECT } from './poll-schedule.ts';
-import type { CancelResult, CancelledTask, CompletedTask, ListFilter, SubmitInput, Task, TaskPage } from './task-types.ts';
+import type { BulkFilter, BulkResult, CancelResult, CancelledTask, CompletedTask, ListFilter, SubmitInput, Task, TaskPage } from './task-types.ts';
 import { waitForTask, type WaitForOptions } from './wait-for-task.ts';
 import { watchAllTasks, type WatchAllFilter } from './watch-all-tasks.ts';
 import { watchTask, type WatchOptions } from './watch-task.ts';
@@ -30,6 +40,12 @@ export interface TasklaneClient {
   listPage(filter?: ListFilter & { after?: string | null }, options?: { signal?: AbortSignal }): Promise<TaskPage>;
   /** Cancels a pending or processing task; a finished one rejects with TASK_NOT_CANCELLABLE. */
   cancel(id: string, options?: { signal?: AbortSignal }): Promise<CancelResult>;
+  /** Re-runs a failed or cancelled task as a new one (linked by `retriedFrom`); anything else rejects with TASK_NOT_RETRYABLE. */
+  retry(id: string, options?: { signal?: AbortSignal }): Promise<Task>;
+  /** Cancels the pending and processing tasks in one page of those matching `filter`; go on with `nextCursor`. */
+  cancelMatching(filter?: BulkFilter, options?: { signal?: AbortSignal }): Promise<BulkResult>;
+  /** Re-runs the failed and cancelled tasks in one page of those matching `filter`; go on with `nextCursor`. */
+  retryMatching(filter?: BulkFilter, options?: { signal?: AbortSignal }): Promise<BulkResult>;
   /** The task's states over graphql-ws, the current one first, until a terminal one (inclusive). */
   watch(id: string, options?: WatchOptions): AsyncGenerator<Task, void, undefined>;
   /** Resolves with the completed task, or rejects with TaskFailedError, TaskCancelledError or TaskTimeoutError. */
@@ -57,6 +73,20 @@ function graphqlUrl(url: string): string {
   const parsed = new URL(url);
   if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = '/graphql';
   return parsed.toString();
+}
+
+function bulkVariables(filter: BulkFilter): { filter: BulkTaskFilter; first: number | null; after: string | null } {
+  return {
+    filter: {
+      status: asArray(filter.status) ?? null,
+      kind: asArray(filter.kind) ?? null,
+      createdAfter: asDateTime(filter.createdAfter) ?? null,
+      createdBefore: asDateTime(filter.createdBefore) ?? null,
+      metadata: filter.metadata ?? null,
+    },
+    first: filter.pageSize ?? null,
+    after: filter.after ?? null,
+  };
 }
 
 export function createTasklaneClient(options: TasklaneClientOptions): TasklaneClient {
@@ -110,6 +140,24 @@ export function createTasklaneClient(options: TasklaneClientOptions): TasklaneCl
       const { cancelTask } = await request(CancelTaskDocument, { id }, signal);
       if (!cancelTask) throw new TasklaneRequestError(`cancelTask answered nothing for ${id}`, 'BAD_RESPONSE');
       return { ...cancelTask, task: cancelTask.task as CancelledTask };
+    },
+
+    async retry(id, { signal } = {}) {
+      const { retryTask } = await request(RetryTaskDocument, { id }, signal);
+      if (!retryTask) throw new TasklaneRequestError(`retryTask answered nothing for ${id}`, 'BAD_RESPONSE');
+      return retryTask;
+    },
+
+    async cancelMatching(filter = {}, { signal } = {}) {
+      const { cancelTasks } = await request(CancelTasksDocument, bulkVariables(filter), signal);
+      if (!cancelTasks) throw new TasklaneRequestError('cancelTasks answered nothing', 'BAD_RESPONSE');
+      return cancelTasks;
+    },
+
+    async retryMatching(filter = {}, { signal } = {}) {
+      const { retryTasks } = await request(RetryTasksDocument, bulkVariables(filter), signal);
+      if (!retryTasks) throw new TasklaneRequestError('retryTasks answered nothing', 'BAD_RESPONSE');
+      return retryTasks;
     },
 
     watch: (id, watchOptions) => watchTask(watchDeps, id, watchOptions),

@@ -8,6 +8,7 @@ import type { CancelledTask, FailedTask, Task } from './task-types.ts';
 export type TasklaneErrorCode =
   | 'NOT_FOUND'
   | 'TASK_NOT_CANCELLABLE'
+  | 'TASK_NOT_RETRYABLE'
   | 'BAD_USER_INPUT'
   | 'IDEMPOTENCY_CONFLICT'
   | 'UNAUTHENTICATED'
@@ -21,6 +22,7 @@ export type TasklaneErrorCode =
 const KNOWN_CODES: ReadonlySet<string> = new Set<TasklaneErrorCode>([
   'NOT_FOUND',
   'TASK_NOT_CANCELLABLE',
+  'TASK_NOT_RETRYABLE',
   'BAD_USER_INPUT',
   'IDEMPOTENCY_CONFLICT',
   'UNAUTHENTICATED',

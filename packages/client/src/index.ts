@@ -26,6 +26,8 @@ export {
   type CancelResult,
   type ListFilter,
   type TaskPage,
+  type BulkFilter,
+  type BulkResult,
   type SortOrder,
 } from './task-types.ts';
 export type { WaitForOptions, ProgressInfo, UpdateSource } from './wait-for-task.ts';

@@ -4,12 +4,12 @@ import type { ListFilter, Task, TaskPage } from './task-types.ts';
 
 const DEFAULT_PAGE_SIZE = 100;
 
-function asArray<T>(value: T | readonly T[] | undefined): T[] | undefined {
+export function asArray<T>(value: T | readonly T[] | undefined): T[] | undefined {
   if (value === undefined) return undefined;
   return Array.isArray(value) ? [...(value as readonly T[])] : [value as T];
 }
 
-function asDateTime(value: Date | string | undefined): string | undefined {
+export function asDateTime(value: Date | string | undefined): string | undefined {
   return value instanceof Date ? value.toISOString() : value;
 }
 
@@ -23,6 +23,7 @@ export async function listTaskPage(request: Request, filter: ListFilter & { afte
     order: filter.order ?? null,
     createdAfter: asDateTime(filter.createdAfter) ?? null,
     createdBefore: asDateTime(filter.createdBefore) ?? null,
+    metadata: filter.metadata ?? null,
   };
   const data = await request(ListTasksDocument, variables, signal);
   const connection = data.tasks;

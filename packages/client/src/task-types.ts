@@ -47,10 +47,32 @@ export interface ListFilter {
   order?: SortOrder | undefined;
   createdAfter?: Date | string | undefined;
   createdBefore?: Date | string | undefined;
+  /** Only tasks whose metadata holds every one of these pairs. */
+  metadata?: Record<string, string> | undefined;
   /** Tasks fetched per request, 1-1000. @default 100 */
   pageSize?: number | undefined;
   /** Stop after this many tasks in all. @default no limit */
   limit?: number | undefined;
+}
+
+/** Which tasks a bulk action (`cancelMatching`, `retryMatching`) concerns, one page at a time. */
+export interface BulkFilter {
+  status?: TaskStatus | readonly TaskStatus[] | undefined;
+  kind?: string | readonly string[] | undefined;
+  createdAfter?: Date | string | undefined;
+  createdBefore?: Date | string | undefined;
+  metadata?: Record<string, string> | undefined;
+  /** Tasks per call, 1-1000. @default 1000 */
+  pageSize?: number | undefined;
+  /** The `nextCursor` of the previous call. */
+  after?: string | null | undefined;
+}
+
+/** One page of a bulk action: how many tasks matched, how many it changed, and where to go on. */
+export interface BulkResult {
+  matched: number;
+  changed: number;
+  nextCursor: string | null;
 }
 
 /** One page of `listPage`. */

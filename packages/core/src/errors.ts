@@ -4,6 +4,7 @@ import type { TaskStatus } from './status.ts';
 export const ERROR_CODES = [
   'NOT_FOUND',
   'TASK_NOT_CANCELLABLE',
+  'TASK_NOT_RETRYABLE',
   'BAD_USER_INPUT',
   'IDEMPOTENCY_CONFLICT',
   'INVALID_TRANSITION',
@@ -37,6 +38,23 @@ export class TaskNotCancellableError extends TasklaneError {
     readonly status: TaskStatus,
   ) {
     super('TASK_NOT_CANCELLABLE', `Task ${taskId} cannot be cancelled because it is already ${status}`);
+  }
+}
+
+/** Only a failed or cancelled task is re-run, and only once. */
+export class TaskNotRetryableError extends TasklaneError {
+  constructor(
+    readonly taskId: string,
+    readonly status: TaskStatus,
+    /** The task that already re-runs it, when that is the reason. */
+    readonly retriedAs: string | null = null,
+  ) {
+    super(
+      'TASK_NOT_RETRYABLE',
+      retriedAs
+        ? `Task ${taskId} has already been retried as ${retriedAs}; retry that task instead`
+        : `Task ${taskId} cannot be retried because it is ${status}; only failed or cancelled tasks can be retried`,
+    );
   }
 }
 

@@ -9,3 +9,4 @@ export * from './task-body.ts';
 export * from './webhook.ts';
 export * from './webhook-address.ts';
 export * from './webhook-config.ts';
+export * from './tracing.ts';

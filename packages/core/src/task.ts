@@ -4,6 +4,9 @@ import type { NewWebhook, WebhookConfig } from './webhook.ts';
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
+/** Labels an operator finds and acts on tasks by (customer, batch, pipeline): strings to strings. */
+export type TaskMetadata = Record<string, string>;
+
 /** What a failed (or retrying) task records about its last error. */
 export interface TaskErrorInfo {
   type: string;
@@ -37,6 +40,10 @@ export interface Task {
   finishedAt: Date | null;
   /** Where changes are posted; absent when the task has none, and on claimed tasks (the claim does not read it). */
   webhook?: WebhookConfig | null;
+  /** Empty when the task was submitted without any. */
+  metadata: TaskMetadata;
+  /** The failed or cancelled task this one re-runs. */
+  retriedFrom: string | null;
 }
 
 /** What a client gives to create a task. */
@@ -53,6 +60,12 @@ export interface NewTask {
   idempotencyKey?: string | null;
   /** Called back on changes; see docs/webhooks.md. */
   webhook?: NewWebhook | null;
+  metadata?: TaskMetadata | null;
+  /**
+   * The W3C `traceparent` of the span that submitted the task; set by the server when it traces,
+   * never taken from a client's body.
+   */
+  traceParent?: string | null;
 }
 
 export const DEFAULT_OWNER = 'default';
@@ -60,3 +73,7 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
 export const MAX_PRIORITY = 1000;
 export const MAX_ATTEMPTS_LIMIT = 100;
 export const KIND_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
+/** At most this many metadata pairs per task. */
+export const MAX_METADATA_PAIRS = 16;
+/** Longest metadata key or value, in characters. */
+export const MAX_METADATA_LENGTH = 256;

@@ -2,7 +2,16 @@ import { createHash } from 'node:crypto';
 import { ValidationError } from './errors.ts';
 import { isValidKind } from './ids.ts';
 import { validateWebhook, type WebhookConfig, type WebhookPolicy } from './webhook.ts';
-import { DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, MAX_PRIORITY, type JsonValue, type NewTask } from './task.ts';
+import {
+  DEFAULT_MAX_ATTEMPTS,
+  MAX_ATTEMPTS_LIMIT,
+  MAX_METADATA_LENGTH,
+  MAX_METADATA_PAIRS,
+  MAX_PRIORITY,
+  type JsonValue,
+  type NewTask,
+  type TaskMetadata,
+} from './task.ts';
 
 /** Largest accepted `input`, as serialized JSON. */
 export const DEFAULT_MAX_INPUT_BYTES = 64 * 1024;
@@ -34,6 +43,8 @@ export interface ValidNewTask {
   runAt: Date | null;
   idempotencyKey: string | null;
   webhook: WebhookConfig | null;
+  /** Null when the submission carried none (or an empty object). */
+  metadata: TaskMetadata | null;
 }
 
 /** Without a policy of its own a store refuses http:// and private addresses (AUTH=on's rules). */
@@ -95,7 +106,30 @@ export function validateNewTask(task: NewTask, maxInputBytes = DEFAULT_MAX_INPUT
   }
   if (idempotencyKey !== null && UNSTORABLE_CHAR.test(idempotencyKey)) throw new ValidationError('idempotencyKey', `must not contain ${UNSTORABLE_RULE}`);
   const webhook = task.webhook === undefined || task.webhook === null ? null : validateWebhook(task.webhook, webhookPolicy);
-  return { kind: task.kind, input, inputText, service, priority, maxAttempts, runAt, idempotencyKey, webhook };
+  const metadata = validateMetadata(task.metadata, 'metadata');
+  return { kind: task.kind, input, inputText, service, priority, maxAttempts, runAt, idempotencyKey, webhook, metadata };
+}
+
+/**
+ * Metadata as a submission or a filter gives it: an object of string values, at most
+ * MAX_METADATA_PAIRS pairs of at most MAX_METADATA_LENGTH characters each. Null when absent or empty.
+ */
+export function validateMetadata(value: unknown, field: string): TaskMetadata | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new ValidationError(field, 'must be an object of string values, e.g. {"customer": "acme"}');
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > MAX_METADATA_PAIRS) throw new ValidationError(field, `must have at most ${MAX_METADATA_PAIRS} keys`);
+  for (const [key, item] of entries) {
+    if (key.length === 0 || key.length > MAX_METADATA_LENGTH) {
+      throw new ValidationError(field, `keys must be 1-${MAX_METADATA_LENGTH} characters`);
+    }
+    if (typeof item !== 'string') throw new ValidationError(`${field}.${key}`, 'must be a string');
+    if (item.length > MAX_METADATA_LENGTH) throw new ValidationError(`${field}.${key}`, `must be at most ${MAX_METADATA_LENGTH} characters`);
+    if (UNSTORABLE_CHAR.test(key) || UNSTORABLE_CHAR.test(item)) throw new ValidationError(field, `must not contain ${UNSTORABLE_RULE}`);
+  }
+  return entries.length === 0 ? null : (value as TaskMetadata);
 }
 
 /** JSON with object keys sorted, so equal values always serialize the same. */
@@ -112,7 +146,8 @@ export function canonicalJson(value: unknown): string {
 /** What an idempotency key is bound to: the request's meaning, not its key order or spacing. */
 export function requestHash(task: ValidNewTask): string {
   // The text is the input again: leaving it out keeps the hash what stored rows were hashed with.
-  // Without a webhook the hash stays what rows stored before webhooks existed were hashed with.
-  const { idempotencyKey: _key, inputText: _text, webhook, ...request } = task;
-  return createHash('sha256').update(canonicalJson(webhook === null ? request : { ...request, webhook })).digest('base64url');
+  // Webhook and metadata count only when present, so hashes of requests without them stay as they were.
+  const { idempotencyKey: _key, inputText: _text, webhook, metadata, ...request } = task;
+  const hashed = { ...request, ...(webhook === null ? {} : { webhook }), ...(metadata ? { metadata } : {}) };
+  return createHash('sha256').update(canonicalJson(hashed)).digest('base64url');
 }

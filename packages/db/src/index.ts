@@ -10,6 +10,7 @@ export * from './embedded-postgres.ts';
 export * from './database-url.ts';
 export * from './task-row.ts';
 export * from './task-store.ts';
+export * from './task-operations.ts';
 export * from './worker-store.ts';
 export * from './maintenance.ts';
 export * from './event-bus.ts';

@@ -1,5 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { JsonValue, TaskErrorInfo, TaskStatus, WebhookConfig } from '@tasklane/core';
+import type { JsonValue, TaskErrorInfo, TaskMetadata, TaskStatus, WebhookConfig } from '@tasklane/core';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
@@ -30,6 +30,9 @@ export interface TasksTable {
   completed_at: Timestamp | null;
   finished_at: Timestamp | null;
   webhook: Json<WebhookConfig | null>;
+  metadata: Json<TaskMetadata | null>;
+  retried_from: string | null;
+  trace_parent: string | null;
 }
 
 /** `tasklane.workers`: one row per live worker process; its lease covers all the tasks it holds. */
@@ -47,5 +50,5 @@ export interface Database {
 /** The NOTIFY channel every task change is announced on. */
 export const TASK_CHANNEL = 'tasklane_task';
 
-/** The NOTIFY channel the webhook outbox trigger wakes senders on (0006). */
+/** The NOTIFY channel the webhook outbox trigger wakes senders on (0011). */
 export const WEBHOOK_CHANNEL = 'tasklane_webhook';

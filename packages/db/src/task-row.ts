@@ -1,4 +1,4 @@
-import type { Task, TaskErrorInfo, TaskStatus, JsonValue, WebhookConfig } from '@tasklane/core';
+import type { Task, TaskErrorInfo, TaskMetadata, TaskStatus, JsonValue, WebhookConfig } from '@tasklane/core';
 
 /** A `tasklane.tasks` row as `pg` returns it from `select *` or `returning *`. */
 export interface TaskRow {
@@ -26,6 +26,9 @@ export interface TaskRow {
   completed_at: Date | null;
   finished_at: Date | null;
   webhook?: WebhookConfig | null;
+  metadata: TaskMetadata | null;
+  retried_from: string | null;
+  trace_parent: string | null;
 }
 
 export function toTask(row: TaskRow): Task {
@@ -54,6 +57,8 @@ export function toTask(row: TaskRow): Task {
     finishedAt: row.finished_at,
     // Only when there is one: a claimed task (which never reads it) then equals a read one.
     ...(row.webhook ? { webhook: row.webhook } : {}),
+    metadata: row.metadata ?? {},
+    retriedFrom: row.retried_from,
   };
 }
 
@@ -117,5 +122,8 @@ export function claimedTask(row: ClaimedRow, workerId: string): Task {
     startedAt: new Date(row.now_ms),
     completedAt: null,
     finishedAt: null,
+    // The claim does not send these back; a handler reads the task's metadata from the store.
+    metadata: {},
+    retriedFrom: null,
   };
 }

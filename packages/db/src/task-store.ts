@@ -15,6 +15,7 @@ import {
   type JsonValue,
   type NewTask,
   type Task,
+  type TaskMetadata,
   type TaskStatus,
 } from '@tasklane/core';
 import { createDb } from './connect.ts';
@@ -46,6 +47,8 @@ export interface ListFilter extends Scope {
   kind?: readonly string[] | undefined;
   createdAfter?: Date | undefined;
   createdBefore?: Date | undefined;
+  /** Every pair must match (containment on the indexed metadata column). */
+  metadata?: TaskMetadata | undefined;
   order?: 'asc' | 'desc' | undefined;
   /** @default 100 */
   limit?: number | undefined;
@@ -97,6 +100,9 @@ interface PreparedTask {
   request_hash: string | null;
   /** The webhook as JSON text, or null. */
   webhook: string | null;
+  /** As JSON text; null when none. */
+  metadata: string | null;
+  trace_parent: string | null;
 }
 
 /**
@@ -137,6 +143,8 @@ function newTask(p: PreparedTask, row: InsertedBatch): Task {
     completedAt: null,
     finishedAt: null,
     ...(p.webhook === null ? {} : { webhook: JSON.parse(p.webhook) as Task['webhook'] }),
+    metadata: p.metadata === null ? {} : (JSON.parse(p.metadata) as TaskMetadata),
+    retriedFrom: null,
   };
 }
 
@@ -188,6 +196,8 @@ export class TaskStore {
         idempotency_key: valid.idempotencyKey,
         request_hash: valid.idempotencyKey === null ? null : requestHash(valid),
         webhook: valid.webhook === null ? null : JSON.stringify(valid.webhook),
+        metadata: valid.metadata === null ? null : JSON.stringify(valid.metadata),
+        trace_parent: raw.traceParent ?? null,
       };
     });
     if (prepared.length === 0) return [];
@@ -205,15 +215,20 @@ export class TaskStore {
     const key = byColumn(prepared, 'idempotency_key');
     const hash = byColumn(prepared, 'request_hash');
     const webhook = byColumn(prepared, 'webhook');
+    const metadata = byColumn(prepared, 'metadata');
+    const traceParent = byColumn(prepared, 'trace_parent');
     const { rows } = await this.pool.query<InsertedBatch>(
       `with inserted as (
          insert into tasklane.tasks
-           (id, kind, service, owner, status, message, input, priority, run_at, max_attempts, idempotency_key, request_hash, webhook)
+           (id, kind, service, owner, status, message, input, priority, run_at, max_attempts, idempotency_key, request_hash,
+            webhook, metadata, trace_parent)
          select x.id, coalesce(x.kind, $4), coalesce(x.service, $6), $3::text, 'pending', 'Task queued', x.input::jsonb,
                 coalesce(x.priority, $8), coalesce(x.run_at, $10, now()), coalesce(x.max_attempts, $12),
-                coalesce(x.idempotency_key, $14), coalesce(x.request_hash, $16), coalesce(x.webhook, $18)::jsonb
-         from unnest($1::text[], $2::text[], $5::text[], $7::text[], $9::int[], $11::timestamptz[], $13::int[], $15::text[], $17::text[], $19::text[])
-                as x(id, input, kind, service, priority, run_at, max_attempts, idempotency_key, request_hash, webhook)
+                coalesce(x.idempotency_key, $14), coalesce(x.request_hash, $16), coalesce(x.webhook, $18)::jsonb,
+                coalesce(x.metadata, $20)::jsonb, coalesce(x.trace_parent, $22)
+         from unnest($1::text[], $2::text[], $5::text[], $7::text[], $9::int[], $11::timestamptz[], $13::int[], $15::text[], $17::text[],
+                     $19::text[], $21::text[], $23::text[])
+                as x(id, input, kind, service, priority, run_at, max_attempts, idempotency_key, request_hash, webhook, metadata, trace_parent)
          on conflict (owner, idempotency_key) where idempotency_key is not null do nothing
          returning id, idempotency_key
        )
@@ -240,6 +255,10 @@ export class TaskStore {
         hash.each,
         webhook.value,
         webhook.each,
+        metadata.value,
+        metadata.each,
+        traceParent.value,
+        traceParent.each,
       ],
     );
     const batch = rows[0]!;
@@ -316,6 +335,10 @@ export class TaskStore {
     if (filter.kind?.length) query = query.where('kind', 'in', [...filter.kind]);
     if (filter.createdAfter) query = query.where('created_at', '>', filter.createdAfter);
     if (filter.createdBefore) query = query.where('created_at', '<', filter.createdBefore);
+    if (filter.metadata && Object.keys(filter.metadata).length > 0) {
+      // `is not null` matches the partial index's predicate, so the planner can use it.
+      query = query.where(sql<boolean>`metadata is not null and metadata @> ${JSON.stringify(filter.metadata)}::jsonb`);
+    }
     if (filter.after) {
       const cursor = decodeCursor(filter.after);
       query = query.where(sql<boolean>`(created_at, id) ${sql.raw(desc ? '<' : '>')} (${cursor.createdAt}::timestamptz, ${cursor.id})`);

@@ -88,7 +88,7 @@ interface ClaimRow {
 }
 
 /**
- * The webhook outbox and its secrets. Deliveries are written by 0006's trigger in the transaction
+ * The webhook outbox and its secrets. Deliveries are written by 0011's trigger in the transaction
  * of each change; here they are claimed, their attempts recorded, and read back as a log.
  */
 export class WebhookStore {

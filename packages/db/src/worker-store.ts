@@ -58,6 +58,15 @@ export class WorkerStore {
   }
 
   /** Claims up to `max` runnable tasks of the given kinds, within the cluster-wide caps. */
+  /** The stored trace contexts of these tasks (those submitted while tracing), by id. */
+  async traceParents(ids: readonly string[]): Promise<Map<string, string>> {
+    const { rows } = await this.pool.query<{ id: string; trace_parent: string }>(
+      'select id, trace_parent from tasklane.tasks where id = any($1::text[]) and trace_parent is not null',
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.id, r.trace_parent]));
+  }
+
   async claim(max: number, kinds: readonly string[], caps: ConcurrencyCaps): Promise<Task[]> {
     if (max <= 0 || kinds.length === 0) return [];
     const values = [this.workerId, max, kinds, caps.total, JSON.stringify(caps.perKind), this.leaseSeconds, true];

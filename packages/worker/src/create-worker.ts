@@ -21,6 +21,7 @@ import { startPeriodic, type Periodic } from './periodic.ts';
 import { RunningTask } from './running-task.ts';
 import { TaskError, timeoutError, toErrorInfo } from './task-error.ts';
 import type { TaskEvent, TaskEventListener } from './task-events.ts';
+import { runInAttempt, TaskTracing } from './task-tracing.ts';
 import { resolveOptions, type ResolvedOptions, type WorkerOptions } from './worker-options.ts';
 
 export interface StopOptions {
@@ -78,6 +79,7 @@ class TasklaneWorker implements Worker {
   private readonly listeners = new Set<TaskEventListener>();
   private readonly claimLoop: ClaimLoop;
   private readonly batcher: CompletionBatcher;
+  private readonly tracing: TaskTracing | undefined;
   private readonly busCleanup: (() => void)[] = [];
   private readonly busStopper = new AbortController();
   private heartbeat: Periodic | undefined;
@@ -122,8 +124,16 @@ class TasklaneWorker implements Worker {
     });
     this.publishChanges = options.onChanges;
     const kinds = [...this.definitions.keys()];
+    const tracing = options.tracing ? new TaskTracing((ids) => this.store.traceParents(ids)) : undefined;
+    this.tracing = tracing;
     this.claimLoop = new ClaimLoop({
-      claim: (max) => this.store.claim(max, kinds, this.settings.caps),
+      claim: tracing
+        ? async (max) => {
+            const tasks = await this.store.claim(max, kinds, this.settings.caps);
+            await tracing.claimed(tasks);
+            return tasks;
+          }
+        : (max) => this.store.claim(max, kinds, this.settings.caps),
       // A slot is a running handler. Outcomes still being stored do not hold one (so the next
       // claim overlaps the completion write), but at most `concurrency` of them may pile up.
       freeSlots: () => Math.min(this.settings.concurrency - this.handlersRunning, 2 * this.settings.concurrency - this.held.size),
@@ -226,6 +236,7 @@ class TasklaneWorker implements Worker {
     // Our own earlier attempt of this task, swept and claimed again before we noticed.
     this.abortTask(task.id, undefined, 'lease_lost');
     const entry = new RunningTask(task, definition, this.id, (held, update) => this.store.progress(held, update.percent, update.message), this.log);
+    entry.trace = this.tracing?.startAttempt(task, this.id);
     this.held.set(task.id, entry);
     if (this.listeners.size > 0) this.emit({ type: 'started', task });
     const done = this.run(entry).finally(() => {
@@ -242,7 +253,7 @@ class TasklaneWorker implements Worker {
     let outcome: Outcome;
     this.handlersRunning++;
     try {
-      const result = entry.definition.run(entry.task, entry.ctx);
+      const result = runInAttempt(entry.trace, () => entry.definition.run(entry.task, entry.ctx));
       const limitMs = this.settings.timeoutsMs.get(entry.task.kind);
       outcome = { ok: true, value: await (limitMs === undefined ? result : this.withinLimit(entry, result, limitMs)) };
     } catch (error) {
@@ -281,6 +292,16 @@ class TasklaneWorker implements Worker {
 
   /** Stores the outcome, retrying through database outages; fencing decides whether it counts. */
   private async settle(entry: RunningTask, outcome: Outcome): Promise<void> {
+    if (!entry.trace || !this.tracing) return this.settleUntraced(entry, outcome);
+    const { tracing, trace } = { tracing: this.tracing, trace: entry.trace };
+    try {
+      await tracing.settle(trace, entry.task, () => this.settleUntraced(entry, outcome));
+    } finally {
+      tracing.end(trace, { aborted: entry.abortCause, error: outcome.ok ? undefined : toErrorInfo(outcome.error) });
+    }
+  }
+
+  private async settleUntraced(entry: RunningTask, outcome: Outcome): Promise<void> {
     const last = entry.closeProgress();
     const cause = entry.abortCause;
     // A timeout is the one abort the worker records itself, as a failure of this attempt.

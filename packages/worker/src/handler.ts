@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import type { Task } from '@tasklane/core';
 import type { Logger } from './logger.ts';
 
@@ -20,6 +21,11 @@ export interface TaskContext {
   readonly workerId: string;
   /** A logger whose lines carry the task id, kind and attempt. */
   readonly log: Logger;
+  /**
+   * This attempt's `process` span (OpenTelemetry), active while the handler runs: spans the handler
+   * starts become its children. A span that records nothing when the worker does not trace.
+   */
+  readonly span: Span;
   /** Names the provider that did the work (shown as `result.service`); overrides the handler's `service`. */
   setService(service: string): void;
 }

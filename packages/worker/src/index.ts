@@ -5,6 +5,7 @@ export { TaskError, toErrorInfo, type TaskErrorOptions } from './task-error.ts';
 export { TaskAbortedError, type AbortCause } from './abort-reason.ts';
 export type { TaskEvent, TaskEventListener } from './task-events.ts';
 export { silentLogger, withFields, errorFields, type Logger, type LogFields } from './logger.ts';
+export { NO_SPAN } from './task-tracing.ts';
 export { timeoutError } from './task-error.ts';
 // The task a handler receives, so that handler code needs no import from @tasklane/core.
 export type { Task, TaskStatus, TaskErrorInfo, JsonValue, ConcurrencyCaps } from '@tasklane/core';

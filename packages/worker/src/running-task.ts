@@ -1,9 +1,11 @@
+import type { Span } from '@opentelemetry/api';
 import type { Task } from '@tasklane/core';
 import type { Held } from '@tasklane/db';
 import { TaskAbortedError, type AbortCause } from './abort-reason.ts';
 import type { HandlerDefinition, TaskContext } from './handler.ts';
 import { withFields, type Logger } from './logger.ts';
 import { ProgressCoalescer, type ProgressUpdate } from './progress-coalescer.ts';
+import { NO_SPAN, type AttemptTrace } from './task-tracing.ts';
 
 export type Phase = 'running' | 'settling' | 'done';
 
@@ -19,6 +21,8 @@ export class RunningTask {
   readonly ctx: TaskContext;
   phase: Phase = 'running';
   service: string | null;
+  /** Set when the worker traces. */
+  trace: AttemptTrace | undefined;
   private controller: AbortController | undefined;
   private abortedWith: TaskAbortedError | undefined;
   private coalescer: ProgressCoalescer | undefined;
@@ -104,6 +108,10 @@ class HandlerContext implements TaskContext {
 
   get log(): Logger {
     return this.entry.log;
+  }
+
+  get span(): Span {
+    return this.entry.trace?.span ?? NO_SPAN;
   }
 
   readonly setService = (service: string): void => {

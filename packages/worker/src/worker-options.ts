@@ -48,6 +48,12 @@ export interface WorkerOptions {
    * nothing, the database trigger announces changes itself.
    */
   onChanges?: ChangeListener;
+  /**
+   * Trace each attempt as a child of its submit's span (OpenTelemetry). Turn it on when the process
+   * has registered a tracer provider (`startTracing` does when OTEL_EXPORTER_OTLP_ENDPOINT is set);
+   * it costs one read of the stored trace contexts per claimed batch. @default false
+   */
+  tracing?: boolean;
   /** Names this worker in leases and logs. @default `<host>-<pid>-<random>` */
   workerId?: string;
   /** @default silent */

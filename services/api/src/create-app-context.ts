@@ -1,5 +1,5 @@
 import type { Config } from '@tasklane/core';
-import { createPool, TaskFeed, TaskStore, WebhookStore } from '@tasklane/db';
+import { createPool, TaskFeed, TaskOperations, TaskStore, WebhookStore } from '@tasklane/db';
 import { createEventBus } from '@tasklane/db/redis';
 import { ApiKeyStore } from '@tasklane/db/limits';
 import type { AppContext } from './app-context.ts';
@@ -41,6 +41,7 @@ export async function createAppContext(
     config,
     pool,
     store,
+    operations: new TaskOperations(store, pool, { onChanges: publish }),
     bus,
     feed,
     limits,

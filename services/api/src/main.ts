@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, ConfigError, type Config } from '@tasklane/core';
 import { migrateToLatest } from '@tasklane/db';
+import { startTracing } from '@tasklane/telemetry';
 import { authOffWarning } from './auth/auth-off-warning.ts';
 import { createAppContext } from './create-app-context.ts';
 import { buildServer } from './server.ts';
@@ -70,6 +71,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   await migrate(config.migrationDatabaseUrl ?? config.databaseUrl);
+  // Before anything traced runs; a no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
+  const tracing = startTracing('tasklane-api');
   // The server (and its logger) needs the context; a fallback before it exists goes to stderr.
   const server: { log?: FastifyInstance['log'] } = {};
   const ctx = await createAppContext(config, config.databaseUrl, {
@@ -98,6 +101,7 @@ async function main(): Promise<void> {
       // Stops accepting, ends in-flight requests and streams (SSE clients reconnect elsewhere).
       await app.close();
       await ctx.close();
+      await tracing?.shutdown();
     } catch (error) {
       app.log.error({ err: error }, 'unclean stop');
       process.exit(1);

@@ -26,6 +26,8 @@ function task(id: string, version: number, fields: Partial<Task> = {}): Task {
     completedAt: null,
     finishedAt: null,
     version,
+    metadata: {},
+    retriedFrom: null,
     ...fields,
   };
 }

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StatementHealth } from '@tasklane/db';
+import type { Registry } from 'prom-client';
 import type { Worker } from '@tasklane/worker';
 
 export interface HealthServerOptions {
@@ -8,6 +9,8 @@ export interface HealthServerOptions {
   statements: StatementHealth;
   port: number;
   host: string;
+  /** More series for /metrics (the task histograms). */
+  registry?: Registry;
 }
 
 function label(value: string): string {
@@ -38,7 +41,7 @@ function metricsText(worker: Worker, statements: StatementHealth): string {
  * The worker serves it itself rather than reporting through the database, because the failure it
  * reports is precisely that it cannot write to the database.
  */
-export async function startHealthServer({ worker, statements, port, host }: HealthServerOptions): Promise<Server> {
+export async function startHealthServer({ worker, statements, port, host, registry }: HealthServerOptions): Promise<Server> {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
@@ -51,7 +54,10 @@ export async function startHealthServer({ worker, statements, port, host }: Heal
       return json(200, { status: 'ready', workerId: worker.id, running: worker.running, namedStatements: health.namedStatements });
     }
     if (path === '/metrics') {
-      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(metricsText(worker, statements));
+      void (registry ? registry.metrics() : Promise.resolve('')).then(
+        (more) => response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(metricsText(worker, statements) + more),
+        () => json(500, { error: 'metrics could not be collected' }),
+      );
       return;
     }
     json(404, { error: `No route ${path.slice(0, 200)}; this port serves /healthz, /readyz and /metrics` });

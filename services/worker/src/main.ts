@@ -2,8 +2,10 @@ import { ConfigError, loadConfig, type Config } from '@tasklane/core';
 import { createPool, migrateToLatest, statementHealth } from '@tasklane/db';
 import { RedisEventBus } from '@tasklane/db/redis';
 import { createWebhookDispatcher, createWorker, errorFields, type Logger } from '@tasklane/worker';
+import { startTracing } from '@tasklane/telemetry';
 import { builtInHandlers } from './handlers/index.ts';
 import { healthServerPort, startHealthServer } from './health-server.ts';
+import { taskMetrics } from './task-metrics.ts';
 import { createJsonLogger } from './json-logger.ts';
 
 function exitWith(message: string): never {
@@ -53,6 +55,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 
   if (!(await migrate(config.migrationDatabaseUrl ?? url, log, stopping.signal))) return;
+  // A no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set; with it, each attempt joins its submit's trace.
+  const tracing = startTracing('tasklane-worker');
   const pool = createPool({
     connectionString: url,
     max: config.databasePoolSize,
@@ -78,11 +82,12 @@ async function main(): Promise<void> {
     timeouts: config.taskTimeouts,
     retentionHours: config.taskRetentionHours,
     logger: log,
+    tracing: tracing !== undefined,
   });
   const health =
     config.workerHealthPort === undefined
       ? undefined
-      : await startHealthServer({ worker, statements: statementHealth(pool), port: config.workerHealthPort, host: config.host });
+      : await startHealthServer({ worker, statements: statementHealth(pool), port: config.workerHealthPort, host: config.host, registry: taskMetrics(worker) });
   // The webhook outbox is sent from worker processes (WEBHOOK_DELIVERY=off leaves it to others).
   const webhooks = config.webhooks.deliver
     ? createWebhookDispatcher({ pool, connectionString: config.listenDatabaseUrl ?? url, settings: config.webhooks, logger: log })
@@ -95,6 +100,7 @@ async function main(): Promise<void> {
     void Promise.all([worker.stop(), webhooks?.stop()])
       .then(() => redis?.close())
       .then(() => pool.end())
+      .then(() => tracing?.shutdown())
       .then(
         () => process.exit(0),
         (error: unknown) => {

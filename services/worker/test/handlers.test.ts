@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '@tasklane/core';
 import { createPool, TaskStore } from '@tasklane/db';
 import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
-import { createWorker, TaskAbortedError, type TaskContext, type Worker } from '@tasklane/worker';
+import { createWorker, NO_SPAN, TaskAbortedError, type TaskContext, type Worker } from '@tasklane/worker';
 import { builtInHandlers, imageHandler, videoHandler } from '../src/index.ts';
 
 let database: TestDatabase;
@@ -114,7 +114,7 @@ describe('through a worker', () => {
 describe('called directly', () => {
   function context(signal: AbortSignal, reports: [number, string | undefined][]): TaskContext {
     const log = { debug() {}, info() {}, warn() {}, error() {} };
-    return { progress: (p, m) => void reports.push([p, m]), signal, attempt: 1, workerId: 'direct', log, setService() {} };
+    return { progress: (p, m) => void reports.push([p, m]), signal, attempt: 1, workerId: 'direct', log, span: NO_SPAN, setService() {} };
   }
   const task = (kind: string, input: object) => ({ id: `${kind.slice(0, 3)}_direct`, kind, input }) as unknown as Task;
 

@@ -3,6 +3,7 @@ import type { JsonValue, SubmitInput, WebhookEvent } from '@tasklane/client';
 import { WEBHOOK_EVENTS } from '@tasklane/core';
 import { UsageError } from '../exit-codes.ts';
 import { followTask } from '../follow-task.ts';
+import { parseMetadataPairs } from '../task-filter-options.ts';
 import { integerOption, parseCommand, positionals, REMOTE_OPTIONS, secondsOption } from '../parse-options.ts';
 import { withClient } from '../remote-client.ts';
 import { formatTaskDetails } from '../output/task-details.ts';
@@ -21,6 +22,7 @@ Options:
   --webhook <url>           POST signed changes of the task to this URL (docs/webhooks.md)
   --webhook-events <list>   Which changes, comma-separated: processing, progress, completed,
                             failed, cancelled (default completed,failed,cancelled)
+  --metadata <key=value>    A label to find the task by later (repeat for several, at most 16)
   --wait                    Follow the task to its end; exit 0 completed, 1 failed, 2 cancelled, 3 timed out
   --timeout <seconds>       With --wait: give up after this long (the task goes on)
   --json                    Print JSON (with --wait: one line per state)
@@ -36,6 +38,7 @@ const OPTIONS = {
   'idempotency-key': { type: 'string' },
   webhook: { type: 'string' },
   'webhook-events': { type: 'string' },
+  metadata: { type: 'string', multiple: true },
   wait: { type: 'boolean', default: false },
   timeout: { type: 'string' },
 } as const;
@@ -106,6 +109,7 @@ export async function runSubmit(args: string[]): Promise<number> {
       maxAttempts,
       idempotencyKey: values['idempotency-key'],
       webhook,
+      metadata: parseMetadataPairs('submit', values.metadata),
     });
     if (values.json) process.stdout.write(`${JSON.stringify(task)}\n`);
     else if (values.wait) process.stdout.write(`Submitted ${task.id}\n`);

@@ -5,6 +5,18 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** Which tasks a bulk action concerns. Every field narrows it; an empty filter means every task the caller can see. */
+export type BulkTaskFilter = {
+  createdAfter?: string | null | undefined;
+  createdBefore?: string | null | undefined;
+  /** Only these kinds. */
+  kind?: Array<string> | null | undefined;
+  /** Only tasks whose metadata holds every one of these pairs. */
+  metadata?: JsonValue | null | undefined;
+  /** Only these statuses. */
+  status?: Array<TaskStatus> | null | undefined;
+};
+
 /** Creation order: ASC oldest first, DESC newest first. */
 export type SortOrder =
   | 'ASC'
@@ -19,6 +31,8 @@ export type SubmitTaskInput = {
   kind: string;
   /** Attempts before the task fails for good, 1-100. Default 3. */
   maxAttempts?: number | null | undefined;
+  /** Labels to find and act on the task by: an object of string values, at most 16 pairs of at most 256 characters. */
+  metadata?: JsonValue | null | undefined;
   /** Higher runs first, -1000 to 1000. Default 0. */
   priority?: number | null | undefined;
   /** Do not start before this time. Default now. */
@@ -59,19 +73,37 @@ export type WebhookInput = {
   url: string;
 };
 
+export type CancelTasksMutationVariables = Exact<{
+  filter?: BulkTaskFilter | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type CancelTasksMutation = { cancelTasks: { matched: number, changed: number, nextCursor: string | null } | null };
+
+export type RetryTasksMutationVariables = Exact<{
+  filter?: BulkTaskFilter | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type RetryTasksMutation = { retryTasks: { matched: number, changed: number, nextCursor: string | null } | null };
+
 export type CancelTaskMutationVariables = Exact<{
   id: string;
 }>;
 
 
-export type CancelTaskMutation = { cancelTask: { success: boolean, message: string, alreadyCancelled: boolean, task: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, error: { type: string, message: string, retryable: boolean } | null } } | null };
+export type CancelTaskMutation = { cancelTask: { success: boolean, message: string, alreadyCancelled: boolean, task: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, metadata: JsonValue, retriedFrom: string | null, error: { type: string, message: string, retryable: boolean } | null } } | null };
 
 export type GetTaskQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type GetTaskQuery = { task: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, error: { type: string, message: string, retryable: boolean } | null } | null };
+export type GetTaskQuery = { task: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, metadata: JsonValue, retriedFrom: string | null, error: { type: string, message: string, retryable: boolean } | null } | null };
 
 export type ListTasksQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -81,38 +113,46 @@ export type ListTasksQueryVariables = Exact<{
   order?: SortOrder | null | undefined;
   createdAfter?: string | null | undefined;
   createdBefore?: string | null | undefined;
+  metadata?: JsonValue | null | undefined;
 }>;
 
 
-export type ListTasksQuery = { tasks: { edges: Array<{ node: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, error: { type: string, message: string, retryable: boolean } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null };
+export type ListTasksQuery = { tasks: { edges: Array<{ node: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, metadata: JsonValue, retriedFrom: string | null, error: { type: string, message: string, retryable: boolean } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null };
 
 export type QueueStatsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type QueueStatsQuery = { queueStats: { oldestPendingAgeSeconds: number | null, byStatus: Array<{ status: TaskStatus, count: number }>, totalCapacity: { kind: string | null, processing: number, cap: number }, capacity: Array<{ kind: string | null, processing: number, cap: number }> } | null };
 
+export type RetryTaskMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type RetryTaskMutation = { retryTask: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, metadata: JsonValue, retriedFrom: string | null, error: { type: string, message: string, retryable: boolean } | null } | null };
+
 export type SubmitTaskMutationVariables = Exact<{
   input: SubmitTaskInput;
 }>;
 
 
-export type SubmitTaskMutation = { submitTask: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, error: { type: string, message: string, retryable: boolean } | null } | null };
+export type SubmitTaskMutation = { submitTask: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, metadata: JsonValue, retriedFrom: string | null, error: { type: string, message: string, retryable: boolean } | null } | null };
 
-export type TaskFieldsFragment = { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, error: { type: string, message: string, retryable: boolean } | null };
+export type TaskFieldsFragment = { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, metadata: JsonValue, retriedFrom: string | null, error: { type: string, message: string, retryable: boolean } | null };
 
 export type TaskUpdatedSubscriptionVariables = Exact<{
   id: string;
 }>;
 
 
-export type TaskUpdatedSubscription = { taskUpdated: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, error: { type: string, message: string, retryable: boolean } | null } };
+export type TaskUpdatedSubscription = { taskUpdated: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, metadata: JsonValue, retriedFrom: string | null, error: { type: string, message: string, retryable: boolean } | null } };
 
 export type TasksUpdatedSubscriptionVariables = Exact<{
   filter?: TaskFilter | null | undefined;
 }>;
 
 
-export type TasksUpdatedSubscription = { tasksUpdated: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, error: { type: string, message: string, retryable: boolean } | null } };
+export type TasksUpdatedSubscription = { tasksUpdated: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, metadata: JsonValue, retriedFrom: string | null, error: { type: string, message: string, retryable: boolean } | null } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -157,8 +197,28 @@ export const TaskFieldsFragmentDoc = new TypedDocumentString(`
   completedAt
   finishedAt
   version
+  metadata
+  retriedFrom
 }
     `, {"fragmentName":"TaskFields"}) as unknown as TypedDocumentString<TaskFieldsFragment, unknown>;
+export const CancelTasksDocument = new TypedDocumentString(`
+    mutation CancelTasks($filter: BulkTaskFilter, $first: Int, $after: String) {
+  cancelTasks(filter: $filter, first: $first, after: $after) {
+    matched
+    changed
+    nextCursor
+  }
+}
+    `) as unknown as TypedDocumentString<CancelTasksMutation, CancelTasksMutationVariables>;
+export const RetryTasksDocument = new TypedDocumentString(`
+    mutation RetryTasks($filter: BulkTaskFilter, $first: Int, $after: String) {
+  retryTasks(filter: $filter, first: $first, after: $after) {
+    matched
+    changed
+    nextCursor
+  }
+}
+    `) as unknown as TypedDocumentString<RetryTasksMutation, RetryTasksMutationVariables>;
 export const CancelTaskDocument = new TypedDocumentString(`
     mutation CancelTask($id: ID!) {
   cancelTask(id: $id) {
@@ -194,6 +254,8 @@ export const CancelTaskDocument = new TypedDocumentString(`
   completedAt
   finishedAt
   version
+  metadata
+  retriedFrom
 }`) as unknown as TypedDocumentString<CancelTaskMutation, CancelTaskMutationVariables>;
 export const GetTaskDocument = new TypedDocumentString(`
     query GetTask($id: ID!) {
@@ -225,9 +287,11 @@ export const GetTaskDocument = new TypedDocumentString(`
   completedAt
   finishedAt
   version
+  metadata
+  retriedFrom
 }`) as unknown as TypedDocumentString<GetTaskQuery, GetTaskQueryVariables>;
 export const ListTasksDocument = new TypedDocumentString(`
-    query ListTasks($first: Int, $after: String, $status: [TaskStatus!], $kind: [String!], $order: SortOrder, $createdAfter: DateTime, $createdBefore: DateTime) {
+    query ListTasks($first: Int, $after: String, $status: [TaskStatus!], $kind: [String!], $order: SortOrder, $createdAfter: DateTime, $createdBefore: DateTime, $metadata: JSON) {
   tasks(
     first: $first
     after: $after
@@ -236,6 +300,7 @@ export const ListTasksDocument = new TypedDocumentString(`
     order: $order
     createdAfter: $createdAfter
     createdBefore: $createdBefore
+    metadata: $metadata
   ) {
     edges {
       node {
@@ -272,6 +337,8 @@ export const ListTasksDocument = new TypedDocumentString(`
   completedAt
   finishedAt
   version
+  metadata
+  retriedFrom
 }`) as unknown as TypedDocumentString<ListTasksQuery, ListTasksQueryVariables>;
 export const QueueStatsDocument = new TypedDocumentString(`
     query QueueStats {
@@ -294,6 +361,39 @@ export const QueueStatsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<QueueStatsQuery, QueueStatsQueryVariables>;
+export const RetryTaskDocument = new TypedDocumentString(`
+    mutation RetryTask($id: ID!) {
+  retryTask(id: $id) {
+    ...TaskFields
+  }
+}
+    fragment TaskFields on Task {
+  id
+  kind
+  service
+  status
+  progress
+  message
+  input
+  result
+  error {
+    type
+    message
+    retryable
+  }
+  attempts
+  maxAttempts
+  priority
+  runAt
+  createdAt
+  updatedAt
+  startedAt
+  completedAt
+  finishedAt
+  version
+  metadata
+  retriedFrom
+}`) as unknown as TypedDocumentString<RetryTaskMutation, RetryTaskMutationVariables>;
 export const SubmitTaskDocument = new TypedDocumentString(`
     mutation SubmitTask($input: SubmitTaskInput!) {
   submitTask(input: $input) {
@@ -324,6 +424,8 @@ export const SubmitTaskDocument = new TypedDocumentString(`
   completedAt
   finishedAt
   version
+  metadata
+  retriedFrom
 }`) as unknown as TypedDocumentString<SubmitTaskMutation, SubmitTaskMutationVariables>;
 export const TaskUpdatedDocument = new TypedDocumentString(`
     subscription TaskUpdated($id: ID!) {
@@ -355,6 +457,8 @@ export const TaskUpdatedDocument = new TypedDocumentString(`
   completedAt
   finishedAt
   version
+  metadata
+  retriedFrom
 }`) as unknown as TypedDocumentString<TaskUpdatedSubscription, TaskUpdatedSubscriptionVariables>;
 export const TasksUpdatedDocument = new TypedDocumentString(`
     subscription TasksUpdated($filter: TaskFilter) {
@@ -386,4 +490,6 @@ export const TasksUpdatedDocument = new TypedDocumentString(`
   completedAt
   finishedAt
   version
+  metadata
+  retriedFrom
 }`) as unknown as TypedDocumentString<TasksUpdatedSubscription, TasksUpdatedSubscriptionVariables>;

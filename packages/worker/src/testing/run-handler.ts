@@ -1,12 +1,15 @@
-import { newTaskId, type JsonValue, type Task, type TaskErrorInfo } from '@tasklane/core';
+import { newTaskId, type JsonValue, type Task, type TaskErrorInfo, type TaskMetadata } from '@tasklane/core';
 import { TaskAbortedError, type AbortCause } from '../abort-reason.ts';
 import { toDefinition, type Handler, type TaskContext } from '../handler.ts';
 import { silentLogger, type Logger } from '../logger.ts';
+import { NO_SPAN } from '../task-tracing.ts';
 import { timeoutError, toErrorInfo } from '../task-error.ts';
 
 export interface RunHandlerOptions {
   kind?: string;
   input?: JsonValue;
+  /** The task's metadata. @default {} */
+  metadata?: TaskMetadata;
   /** @default 1 */
   attempt?: number;
   /** @default 3 */
@@ -73,6 +76,8 @@ export function runHandler(handler: Handler, options: RunHandlerOptions = {}): H
     startedAt: now,
     completedAt: null,
     finishedAt: null,
+    metadata: options.metadata ?? {},
+    retriedFrom: null,
   };
   const progress: ProgressReport[] = [];
   const controller = new AbortController();
@@ -88,6 +93,7 @@ export function runHandler(handler: Handler, options: RunHandlerOptions = {}): H
     signal: controller.signal,
     attempt,
     workerId: 'test-worker',
+    span: NO_SPAN,
     log: options.logger ?? silentLogger,
     setService: (name) => {
       service = name;

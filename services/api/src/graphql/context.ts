@@ -13,6 +13,8 @@ export interface GraphqlContext {
   metrics: Metrics | undefined;
   /** Aborts when the client goes away (SSE and HTTP); graphql-ws ends subscriptions by `return()`. */
   signal: AbortSignal | undefined;
+  /** The HTTP request's headers (for its `traceparent`); empty over graphql-ws. */
+  headers: Record<string, string | string[] | undefined>;
 }
 
 /**
@@ -25,6 +27,7 @@ export function createGraphqlContext(
   metrics: Metrics | undefined,
   caller: Caller,
   signal?: AbortSignal,
+  headers: Record<string, string | string[] | undefined> = {},
 ): GraphqlContext {
-  return { app, caller, scope: caller.scope, metrics, signal };
+  return { app, caller, scope: caller.scope, metrics, signal, headers };
 }

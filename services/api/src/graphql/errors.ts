@@ -11,6 +11,7 @@ import { rateLimitExtensions } from '../rate-limit/graphql-rate-limit.ts';
 const PUBLIC_CODES: ReadonlySet<ErrorCode> = new Set([
   'NOT_FOUND',
   'TASK_NOT_CANCELLABLE',
+  'TASK_NOT_RETRYABLE',
   'BAD_USER_INPUT',
   'IDEMPOTENCY_CONFLICT',
   'UNAUTHENTICATED',

@@ -1,7 +1,8 @@
-import type { Task } from '@tasklane/core';
+import type { NewTask, Task } from '@tasklane/core';
 import { builder } from './builder.ts';
 import { TaskRef } from './task-type.ts';
 import { WebhookInput } from './webhook-types.ts';
+import { tracedSubmit } from '../trace-submit.ts';
 
 const SubmitTaskInput = builder.inputType('SubmitTaskInput', {
   fields: (t) => ({
@@ -11,6 +12,10 @@ const SubmitTaskInput = builder.inputType('SubmitTaskInput', {
     priority: t.int({ description: 'Higher runs first, -1000 to 1000. Default 0.' }),
     maxAttempts: t.int({ description: 'Attempts before the task fails for good, 1-100. Default 3.' }),
     runAt: t.field({ type: 'DateTime', description: 'Do not start before this time. Default now.' }),
+    metadata: t.field({
+      type: 'JSON',
+      description: 'Labels to find and act on the task by: an object of string values, at most 16 pairs of at most 256 characters.',
+    }),
     idempotencyKey: t.string({
       description: 'Submitting again with the same key and the same request returns the original task; with another request, IDEMPOTENCY_CONFLICT.',
     }),
@@ -43,8 +48,10 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       // Before the write, so a refused submission stores nothing (RATE_LIMITED with retryAfter).
       await ctx.app.limits.chargeSubmissions(ctx.caller.owner, 1);
-      const { task } = await ctx.app.store.submit(
+      const { task } = await tracedSubmit(ctx.headers, input.kind, (traceParent) =>
+        ctx.app.store.submit(
         {
+          traceParent,
           kind: input.kind,
           service: input.service,
           input: input.input ?? undefined,
@@ -53,8 +60,10 @@ builder.mutationFields((t) => ({
           runAt: input.runAt ?? undefined,
           idempotencyKey: input.idempotencyKey,
           webhook: input.webhook ? { url: input.webhook.url, events: input.webhook.events ?? undefined } : undefined,
+          metadata: input.metadata as NewTask['metadata'],
         },
         { owner: ctx.caller.owner },
+        ),
       );
       return task;
     },

@@ -1,4 +1,4 @@
-import { ValidationError } from '@tasklane/core';
+import { ValidationError, validateMetadata } from '@tasklane/core';
 import { encodeCursor, MAX_LIST_LIMIT } from '@tasklane/db';
 import { builder } from './builder.ts';
 import { checkKindFilter } from './kind-filter.ts';
@@ -36,6 +36,7 @@ builder.queryFields((t) => ({
       kind: t.arg.stringList({ description: 'Only these kinds.' }),
       createdAfter: t.arg({ type: 'DateTime' }),
       createdBefore: t.arg({ type: 'DateTime' }),
+      metadata: t.arg({ type: 'JSON', description: 'Only tasks whose metadata holds every one of these pairs, e.g. {"customer": "acme"}.' }),
       order: t.arg({ type: SortOrderEnum, defaultValue: 'asc' }),
     },
     resolve: async (_root, args, ctx) => {
@@ -53,6 +54,7 @@ builder.queryFields((t) => ({
           kind: args.kind ?? undefined,
           createdAfter: args.createdAfter ?? undefined,
           createdBefore: args.createdBefore ?? undefined,
+          metadata: validateMetadata(args.metadata, 'metadata') ?? undefined,
           order: args.order ?? 'asc',
         })
         .catch((error: unknown) => {

@@ -9,6 +9,7 @@ import './queue-stats-type.ts';
 import './queries.ts';
 import './mutations.ts';
 import './webhook-types.ts';
+import './operations.ts';
 import './subscriptions.ts';
 
 export const schema: GraphQLSchema = builder.toSchema();

@@ -55,5 +55,11 @@ builder.node(TaskRef, {
       resolve: (task) => task.finishedAt,
     }),
     version: t.exposeInt('version', { description: 'Increases with every change; subscriptions deliver strictly increasing versions.' }),
+    metadata: t.field({
+      type: 'JSON',
+      description: 'String keys to string values given at submit (an empty object when none).',
+      resolve: (task) => task.metadata,
+    }),
+    retriedFrom: t.exposeString('retriedFrom', { nullable: true, description: 'The failed or cancelled task this one re-runs (retryTask).' }),
   }),
 });

@@ -42,7 +42,7 @@ export function createTasklaneYoga(app: AppContext, { metrics, logger }: Tasklan
     // `request` is Yoga's Fetch request; its signal aborts when an HTTP or SSE client goes away.
     // HTTP and SSE authenticate each request here: an unauthenticated one gets 401 before it runs.
     context: async ({ req, request, caller }) =>
-      createGraphqlContext(app, metrics, caller ?? (await httpGraphqlCaller(app, req.headers)), request?.signal),
+      createGraphqlContext(app, metrics, caller ?? (await httpGraphqlCaller(app, req.headers)), request?.signal, req?.headers),
     maskedErrors: { maskError },
     // Fastify has already buffered the body under MAX_BODY_BYTES (413 above it) before Yoga sees
     // it; Yoga's own limit would pipe every body through a second stream to count it again.

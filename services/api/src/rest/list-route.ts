@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { TASK_STATUSES, ValidationError, isTaskStatus, isValidKind, type TaskStatus } from '@tasklane/core';
+import { TASK_STATUSES, ValidationError, isTaskStatus, isValidKind, validateMetadata, type TaskStatus } from '@tasklane/core';
 import { MAX_LIST_LIMIT, type ListFilter } from '@tasklane/db';
 import type { AppContext } from '../app-context.ts';
 import { HttpProblem } from './problem.ts';
@@ -59,16 +59,37 @@ export function parseListQuery(query: Query): ListFilter {
   const order = once(query, 'order');
   if (order !== undefined && order !== 'asc' && order !== 'desc') throw HttpProblem.invalid('order', 'must be asc or desc');
   const cursor = once(query, 'cursor');
+  const metadata = metadataFilter(query);
   if (cursor !== undefined && cursor === '') throw HttpProblem.invalid('cursor', 'must not be empty');
   return {
     status: status as TaskStatus[] | undefined,
     kind,
     createdAfter: dateTime(query, 'created_after'),
     createdBefore: dateTime(query, 'created_before'),
+    metadata,
     order,
     limit,
     after: cursor,
   };
+}
+
+const METADATA_PREFIX = 'metadata.';
+
+/** `?metadata.customer=acme&metadata.batch=7`: every pair must match. */
+function metadataFilter(query: Query): Record<string, string> | undefined {
+  const pairs: Record<string, string> = {};
+  for (const name of Object.keys(query)) {
+    if (!name.startsWith(METADATA_PREFIX)) continue;
+    const value = once(query, name);
+    if (value !== undefined) pairs[name.slice(METADATA_PREFIX.length)] = value;
+  }
+  if (Object.keys(pairs).length === 0) return undefined;
+  try {
+    return validateMetadata(pairs, 'metadata') ?? undefined;
+  } catch (error) {
+    if (error instanceof ValidationError) throw HttpProblem.invalid(error.field, error.rule);
+    throw error;
+  }
 }
 
 /** The next page's URL: the same query with the new cursor, so filters and order carry over. */

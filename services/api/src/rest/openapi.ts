@@ -1,6 +1,7 @@
 import { DEFAULT_WEBHOOK_EVENTS, MAX_WEBHOOK_URL_LENGTH, TASK_STATUSES, WEBHOOK_EVENTS } from '@tasklane/core';
 import { MAX_LIST_LIMIT } from '@tasklane/db';
 import { DEFAULT_LIST_LIMIT } from './list-route.ts';
+import { operationsPaths, operationsSchemas } from './openapi-operations.ts';
 import { MAX_WAIT_SECONDS } from './polling.ts';
 import { PROBLEM_TYPE_BASE, PROBLEM_TYPES } from './problem.ts';
 
@@ -51,6 +52,7 @@ export const openApiDocument = {
     { name: 'tasks', description: 'The seed contract and its extensions' },
     { name: 'push', description: 'Server-Sent Events and WebSocket updates' },
     { name: 'webhooks', description: 'Signed callbacks on task changes (docs/webhooks.md)' },
+    { name: 'operations', description: 'Re-runs and bulk actions for operators' },
     { name: 'meta', description: 'This document and its rendering' },
   ],
   paths: {
@@ -101,6 +103,13 @@ export const openApiDocument = {
           { name: 'limit', in: 'query', description: 'Page size', schema: { type: 'integer', minimum: 1, maximum: MAX_LIST_LIMIT, default: DEFAULT_LIST_LIMIT } },
           { name: 'order', in: 'query', description: 'By creation time', schema: { type: 'string', enum: ['asc', 'desc'], default: 'asc' } },
           { name: 'cursor', in: 'query', description: 'Opaque; taken from the Link header of the previous page', schema: { type: 'string' } },
+          {
+            name: 'metadata',
+            in: 'query',
+            description: 'Metadata pairs, written `metadata.<key>=<value>` (repeat for several; every pair must match), e.g. `?metadata.customer=acme`',
+            style: 'deepObject',
+            schema: { $ref: '#/components/schemas/Metadata' },
+          },
         ],
         responses: {
           '200': {
@@ -112,6 +121,7 @@ export const openApiDocument = {
         },
       },
     },
+    ...operationsPaths,
     '/api/v1/tasks/{task_id}': {
       parameters: [taskIdParam],
       get: {
@@ -431,8 +441,10 @@ export const openApiDocument = {
           priority: { type: 'integer', minimum: -1000, maximum: 1000, default: 0, description: 'Higher runs first' },
           max_attempts: { type: 'integer', minimum: 1, maximum: 100, default: 3 },
           webhook: { $ref: '#/components/schemas/Webhook' },
+          metadata: { $ref: '#/components/schemas/Metadata' },
         },
       },
+      ...operationsSchemas,
       CancelResult: {
         type: 'object',
         required: ['success', 'message', 'task_id'],

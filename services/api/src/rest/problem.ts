@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { TasklaneError, ValidationError, type ErrorCode } from '@tasklane/core';
+import { TaskNotRetryableError, TasklaneError, ValidationError, type ErrorCode } from '@tasklane/core';
 import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from '../database-unavailable.ts';
 
 /**
@@ -17,6 +17,7 @@ export const PROBLEM_TYPES = {
   'malformed-body': { status: 400, title: 'Malformed request body' },
   'task-not-cancellable': { status: 409, title: 'Task cannot be cancelled' },
   'nothing-to-redeliver': { status: 409, title: 'Nothing to redeliver' },
+  'task-not-retryable': { status: 409, title: 'Task cannot be retried' },
   'idempotency-conflict': { status: 422, title: 'Idempotency key reused with a different request' },
   'payload-too-large': { status: 413, title: 'Request body too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
@@ -71,6 +72,7 @@ const KIND_BY_CODE: Partial<Record<ErrorCode, ProblemKind>> = {
   NOT_FOUND: 'not-found',
   BAD_USER_INPUT: 'invalid-request',
   TASK_NOT_CANCELLABLE: 'task-not-cancellable',
+  TASK_NOT_RETRYABLE: 'task-not-retryable',
   IDEMPOTENCY_CONFLICT: 'idempotency-conflict',
   UNAUTHENTICATED: 'unauthenticated',
   FORBIDDEN: 'forbidden',
@@ -86,6 +88,9 @@ export function problemFromError(error: unknown): ProblemBody {
     if (kind === 'internal-error') return problem(kind, 'The server could not complete the request');
     const members: Record<string, unknown> = { code: error.code };
     if (error instanceof ValidationError) Object.assign(members, { field: error.field, rule: error.rule });
+    if (error instanceof TaskNotRetryableError) {
+      Object.assign(members, { task_id: error.taskId, task_status: error.status, ...(error.retriedAs ? { retried_as: error.retriedAs } : {}) });
+    }
     return problem(kind, error.message, members);
   }
   const fastifyError = error as Partial<FastifyError> & { validation?: unknown };

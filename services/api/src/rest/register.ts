@@ -4,6 +4,7 @@ import { authHook, decorateCaller } from '../auth/rest-auth.ts';
 import { renderDocsPage } from './docs-page.ts';
 import { registerTaskEvents } from './events-sse.ts';
 import { registerListRoute } from './list-route.ts';
+import { registerOperationsRoutes } from './operations-routes.ts';
 import { openApiDocument, openApiJson } from './openapi.ts';
 import { problem, restErrorHandler, sendProblem } from './problem.ts';
 import { JSON_CONTENT_TYPE } from './send-task.ts';
@@ -32,6 +33,7 @@ export async function registerRest(app: FastifyInstance, ctx: AppContext): Promi
       registerTaskRoutes(api, ctx);
       registerSubmitRoute(api, ctx);
       registerListRoute(api, ctx);
+      registerOperationsRoutes(api, ctx);
       registerTaskEvents(api, ctx);
       registerStreamTokenRoute(api, ctx);
       registerWebhookRoutes(api, ctx);

@@ -4,9 +4,10 @@ import type { AppContext } from '../app-context.ts';
 import { chargeRestSubmissions } from '../rate-limit/rest-rate-limit.ts';
 import { HttpProblem } from './problem.ts';
 import { sendTask } from './send-task.ts';
+import { tracedSubmit } from '../trace-submit.ts';
 
 /** The submit body's fields; anything else is refused so that a misspelt option is not ignored. */
-const SUBMIT_FIELDS = new Set(['kind', 'input', 'service', 'priority', 'max_attempts', 'webhook']);
+const SUBMIT_FIELDS = new Set(['kind', 'input', 'service', 'priority', 'max_attempts', 'webhook', 'metadata']);
 
 /** The store validates with its own (camelCase) names; REST clients know these. */
 const REST_FIELD_NAMES: Record<string, string> = { maxAttempts: 'max_attempts', idempotencyKey: 'Idempotency-Key' };
@@ -53,6 +54,8 @@ function toNewTask(body: unknown, idempotencyKey: string | null): NewTask {
     service: body.service as string | null | undefined,
     priority: (body.priority as number | null | undefined) ?? undefined,
     maxAttempts: (body.max_attempts as number | null | undefined) ?? undefined,
+    // Checked by the store, which names `metadata` or `metadata.<key>` in its complaint.
+    metadata: body.metadata as NewTask['metadata'],
     idempotencyKey,
     // Checked by the store, which names `webhook.url` or the unknown event.
     webhook: body.webhook as NewTask['webhook'],
@@ -73,7 +76,9 @@ export function registerSubmitRoute(api: FastifyInstance, ctx: AppContext): void
     await chargeRestSubmissions(ctx.limits, reply, request.caller.owner);
     let result;
     try {
-      result = await ctx.store.submit(submission, { owner: request.caller.owner });
+      result = await tracedSubmit(request.headers, submission.kind, (traceParent) =>
+        ctx.store.submit({ ...submission, traceParent }, { owner: request.caller.owner }),
+      );
     } catch (error) {
       if (error instanceof ValidationError) throw HttpProblem.invalid(REST_FIELD_NAMES[error.field] ?? error.field, error.rule);
       throw error;

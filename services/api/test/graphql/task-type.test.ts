@@ -28,6 +28,8 @@ const task: Task = {
   startedAt: at,
   completedAt: null,
   finishedAt: null,
+  metadata: {},
+  retriedFrom: null,
 };
 
 describe('the Task type', () => {
