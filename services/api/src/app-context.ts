@@ -3,6 +3,7 @@ import type { Config } from '@tasklane/core';
 import type { EventBus, TaskFeed, TaskOperations, TaskStore } from '@tasklane/db';
 import type { KeyVerifier } from './auth/key-verifier.ts';
 import type { OwnerLimits } from './rate-limit/owner-limits.ts';
+import type { HttpWorkers } from './workers/http-workers.ts';
 
 /** What every route and resolver of one API process shares. */
 export interface AppContext {
@@ -17,4 +18,6 @@ export interface AppContext {
   limits: OwnerLimits;
   /** Checks API keys (with a short cache of what it read) when `AUTH=on`. */
   keys: KeyVerifier;
+  /** The HTTP worker protocol's claims, heartbeats and lease sweep. */
+  workers: HttpWorkers;
 }

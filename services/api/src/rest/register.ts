@@ -12,6 +12,7 @@ import { registerStreamTokenRoute } from './stream-token-route.ts';
 import { registerSubmitRoute } from './submit-route.ts';
 import { registerTaskRoutes } from './task-routes.ts';
 import { registerTaskSocket } from './task-socket.ts';
+import { registerWorkerRoutes } from './worker-routes.ts';
 
 /** Mounts the REST compatibility layer on `/api/v1` and the seed's `/ws/tasks/{id}` socket. */
 export async function registerRest(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -35,6 +36,7 @@ export async function registerRest(app: FastifyInstance, ctx: AppContext): Promi
       registerOperationsRoutes(api, ctx);
       registerTaskEvents(api, ctx);
       registerStreamTokenRoute(api, ctx);
+      registerWorkerRoutes(api, ctx);
 
       const docsPage = renderDocsPage(openApiDocument);
       api.get('/v1/openapi.json', (_request, reply) => reply.header('content-type', JSON_CONTENT_TYPE).send(openApiJson));
