@@ -24,6 +24,9 @@ Handler = Callable[[Dict[str, Any], "TaskContext"], Any]
 
 # How long one claim waits on the server for work (it answers at once when there is some).
 CLAIM_WAIT_SECONDS = 20
+# A heartbeat waits on the server up to this long (a third of the lease if shorter): under the
+# idle timeout of common proxies, and it answers at once when a held task is cancelled anyway.
+WATCH_MAX_SECONDS = 25
 # New tasks are added to the watched set at most this often (each addition is one heartbeat call).
 REWATCH_SECONDS = 0.2
 
@@ -322,7 +325,7 @@ class Worker:
     def _watch(self, token: int) -> None:
         backoff = 0.5
         while not self._stopped.is_set() and token == self._watch_token:
-            wait = max(1, min(10, int(self._lease_seconds / 3)))
+            wait = max(1, min(WATCH_MAX_SECONDS, int(self._lease_seconds / 3)))
             try:
                 self._heartbeat_once(wait)
                 backoff = 0.5
