@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import logging
 import time
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
 
@@ -12,6 +13,8 @@ import requests
 from ._http import Transport
 from .errors import ForbiddenError, NotFoundError, TaskTimeoutError, UnauthenticatedError, UnavailableError, TasklaneError
 from .sse import parse_events
+
+log = logging.getLogger("tasklane.client")
 
 TERMINAL = ("completed", "failed", "cancelled")
 
@@ -29,6 +32,10 @@ def _path(task_id: str) -> str:
 
 class _NoStream(Exception):
     """The event stream is not available here (a proxy, a limit): poll instead."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
 
 
 class Client:
@@ -108,7 +115,8 @@ class Client:
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
             yield from self._follow_stream(task_id, deadline)
-        except _NoStream:
+        except _NoStream as no_stream:
+            log.info("event stream for %s unavailable (%s); polling with backoff", task_id, no_stream.why)
             yield from self._follow_polling(task_id, deadline)
 
     def _follow_stream(self, task_id: str, deadline: Optional[float]) -> Iterator[Dict[str, Any]]:
@@ -129,15 +137,16 @@ class Client:
                 raise
             except TasklaneError as error:
                 if last_id is None:
-                    raise _NoStream() from error
+                    raise _NoStream(f"{error.status or 'no answer'} {error.code or ''}".strip()) from error
                 raise
             if response.status_code == 204:
                 # Finished, and we have its last version already.
                 response.close()
                 return
-            if not response.headers.get("content-type", "").startswith("text/event-stream"):
+            content_type = response.headers.get("content-type", "")
+            if not content_type.startswith("text/event-stream"):
                 response.close()
-                raise _NoStream()
+                raise _NoStream(f"answered {content_type or 'no content type'}")
             try:
                 decoder = codecs.getincrementaldecoder("utf-8")()
                 chunks = (decoder.decode(c) for c in response.iter_content(chunk_size=None))
