@@ -19,3 +19,4 @@ export * from './async-queue.ts';
 export * from './following.ts';
 export { encodeCursor, decodeCursor } from './cursor.ts';
 export * from './change-publisher.ts';
+export * from './completion-batcher.ts';

@@ -111,8 +111,7 @@ export function registerWorkerRoutes(api: FastifyInstance, ctx: AppContext): voi
     const store = storeFor(request);
     const { attempt, result, service } = parseComplete(request.body);
     const id = request.params.task_id;
-    const done = await store.complete([{ id, attempt, result, service }]);
-    if (!done.has(id)) return leaseLost(reply, id, attempt);
+    if (!(await ctx.workers.complete(store, { id, attempt, result, service }))) return leaseLost(reply, id, attempt);
     return send(reply, { task_id: id, status: 'completed' });
   });
 

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Config, Task } from '@tasklane/core';
-import { runMaintenance, WorkerStore, type ChangeListener, type EventBus, type Held, type TaskStore } from '@tasklane/db';
+import { CompletionBatcher, runMaintenance, WorkerStore, type ChangeListener, type Completion, type EventBus, type Held, type TaskStore } from '@tasklane/db';
 import { WakeSignal } from './wake-signal.ts';
 
 /** How often a waiting claim looks again without a notification: a NOTIFY is a hint, and retries become runnable by the clock. */
@@ -32,6 +32,8 @@ export class HttpWorkers {
   readonly leaseSeconds: number;
   private readonly wake: WakeSignal;
   private readonly heartbeatWaiters = new Map<string, () => void>();
+  /** Per lease owner: a worker's concurrent completions go out as one statement (one commit). */
+  private readonly completions = new Map<string, CompletionBatcher>();
   private maintenance: NodeJS.Timeout | undefined;
   private maintaining: Promise<unknown> | undefined;
   private closed = false;
@@ -50,6 +52,27 @@ export class HttpWorkers {
   store(leaseOwner: string): WorkerStore {
     this.startMaintenance();
     return new WorkerStore(this.options.pool, { workerId: leaseOwner, leaseSeconds: this.leaseSeconds, onChanges: this.options.publish });
+  }
+
+  /**
+   * Completes an attempt; false when the worker no longer holds it. Completions of one worker
+   * arriving together share one statement, as the SDK's do: one commit per task would cap a worker
+   * at the commits per second the database can make.
+   */
+  complete(store: WorkerStore, completion: Completion): Promise<boolean> {
+    let batcher = this.completions.get(store.workerId);
+    if (!batcher) {
+      batcher = new CompletionBatcher({ write: (batch) => store.complete(batch) });
+      this.completions.set(store.workerId, batcher);
+    }
+    const held = batcher.add(completion);
+    // After the batch's own bookkeeping has run, so an idle worker's batcher is not kept.
+    const forget = () =>
+      setImmediate(() => {
+        if (batcher.size === 0 && this.completions.get(store.workerId) === batcher) this.completions.delete(store.workerId);
+      });
+    held.then(forget, forget);
+    return held;
   }
 
   /** Claims up to `max` tasks; with none runnable, waits up to `waitSeconds` for some, waking on the bus. */
