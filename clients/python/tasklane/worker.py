@@ -131,8 +131,16 @@ class Worker:
             raise ValueError("no handlers: register one with @worker.handler(kind)")
         restore = self._install_signals() if install_signal_handlers else {}
         try:
-            # Fails fast on a wrong URL or key, and learns the lease.
-            self._heartbeat_once(wait=0)
+            # Fails fast on a wrong key (401/403), and learns the lease; waits out an API that is not up yet.
+            backoff = 0.25
+            while not self._stop.is_set():
+                try:
+                    self._heartbeat_once(wait=0)
+                    break
+                except UnavailableError as error:
+                    log.warning("cannot reach the API yet (%s); retrying in %.1fs", error, backoff)
+                    self._stop.wait(backoff)
+                    backoff = min(backoff * 2, 5.0)
             self._start_watch()
             claimer = threading.Thread(target=self._claim_loop, name="tasklane-claim", daemon=True)
             claimer.start()
