@@ -90,13 +90,16 @@ export class HttpWorkers {
   }
 
   /**
-   * Renews the worker's lease and reports held attempts it lost. With nothing lost, waits up to
+   * Renews the worker's lease and reports held attempts it lost; gives back tasks it holds without
+   * knowing (claimed over a lease ago, not listed). With nothing lost, waits up to
    * `waitSeconds` for a change to one of them (a cancel, a sweep) and reports then, so a cancel
    * reaches the worker at once rather than at its next heartbeat. A newer heartbeat of the same
    * worker answers the older one (empty) at once: it watches the newer set of tasks.
    */
   async heartbeat(store: WorkerStore, held: readonly Held[], waitSeconds: number, signal: AbortSignal): Promise<HeldReport> {
     let lost = await store.heartbeat(held);
+    // A claim older than a lease that the worker does not list: its answer never reached the worker.
+    await store.releaseUnlisted(held, this.leaseSeconds);
     if (lost.length > 0 || waitSeconds <= 0 || this.closed) return this.classify(lost);
     const ids = new Set(held.map((h) => h.id));
     const owner = store.workerId;

@@ -210,6 +210,19 @@ describe('heartbeat and release', () => {
     expect((await beat).body).toMatchObject({ cancelled: [id], lost: [] });
   }, 50_000);
 
+  it('gives back, attempt unspent, a task the worker holds without knowing it: claimed over a lease ago and not listed', async () => {
+    const kind = uniqueKind('hwo');
+    const [lostAnswer, fresh, listed] = [await submit(kind), await submit(kind), await submit(kind)];
+    await post('/api/v1/workers/orphan/claim', { kinds: [kind], max: 3 });
+    // As if the first claim's answer had been lost on the way, a lease ago; the others are held knowingly or just claimed.
+    await h.ctx.pool.query(`update tasklane.tasks set started_at = now() - interval '1 hour' where id = any($1)`, [[lostAnswer, listed]]);
+    const beat = await post('/api/v1/workers/orphan/heartbeat', { tasks: [{ task_id: listed, attempt: 1 }] });
+    expect(beat.body).toMatchObject({ cancelled: [], lost: [] });
+    expect(await task(lostAnswer)).toMatchObject({ status: 'pending', attempts: 0, leaseOwner: null });
+    expect(await task(fresh)).toMatchObject({ status: 'processing', leaseOwner: 'http:orphan' });
+    expect(await task(listed)).toMatchObject({ status: 'processing', leaseOwner: 'http:orphan' });
+  });
+
   it('release gives tasks back to pending without spending their attempt', async () => {
     const kind = uniqueKind('hwrel');
     const id = await submit(kind);
