@@ -99,6 +99,7 @@ class Worker:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._stop = threading.Event()
+        self._signalled = False
         self._stopped = threading.Event()
         self._fatal: Optional[BaseException] = None
         self._lease_seconds = 30.0
@@ -121,7 +122,7 @@ class Worker:
             return len(self._held)
 
     def stop(self) -> None:
-        """Asks ``run()`` to shut down gracefully; safe from any thread or a signal handler."""
+        """Asks ``run()`` to shut down gracefully; safe from any thread (``run()`` itself handles SIGTERM and SIGINT)."""
         self._stop.set()
 
     # ---- the main loop
@@ -145,8 +146,11 @@ class Worker:
             claimer = threading.Thread(target=self._claim_loop, name="tasklane-claim", daemon=True)
             claimer.start()
             log.info("worker %s started: kinds %s, concurrency %d", self.worker_id, sorted(self._handlers), self.concurrency)
-            while not self._stop.wait(0.5):
-                pass
+            # A signal handler only sets a flag: Event.set() there could deadlock with an Event.wait()
+            # it interrupted in this thread (the event's lock is not reentrant).
+            while not self._stop.is_set() and not self._signalled:
+                time.sleep(0.1)
+            self._stop.set()
             self._shutdown(claimer)
         finally:
             for sig, previous in restore.items():
@@ -160,8 +164,11 @@ class Worker:
             return {}
         previous = {}
         for sig in (signal.SIGTERM, signal.SIGINT):
-            previous[sig] = signal.signal(sig, lambda *_: self._stop.set())
+            previous[sig] = signal.signal(sig, self._on_signal)
         return previous
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        self._signalled = True
 
     def _claim_loop(self) -> None:
         kinds = sorted(self._handlers)
