@@ -44,7 +44,12 @@ export class PythonProcess {
       const lines = partial.split('\n');
       partial = lines.pop()!;
       for (const line of lines) {
-        if (line.startsWith('{')) this.events.push(JSON.parse(line) as PyEvent);
+        if (!line.startsWith('{')) continue;
+        try {
+          this.events.push(JSON.parse(line) as PyEvent);
+        } catch {
+          // Not one of the fixture's event lines; it stays in the output for failure messages.
+        }
       }
       for (const wake of [...this.waiters]) wake();
     });
