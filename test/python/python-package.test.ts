@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { startApiProcess, type ApiProcess } from '@tasklane/client/testing';
-import { ApiKeyStore, createPool } from '@tasklane/db';
+import { createPool } from '@tasklane/db';
+import { ApiKeyStore } from '@tasklane/db/limits';
 import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
 import { PACKAGE_DIR, requirePython, runPython } from './python-process.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiKeyStore } from '@tasklane/db';
+import { ApiKeyStore } from '@tasklane/db/limits';
 import { startRestHarness, uniqueKind, type RestHarness } from '../rest/rest-harness.ts';
 import { http, startAuthServer, type AuthServer } from '../auth-harness.ts';
 
