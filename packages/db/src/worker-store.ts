@@ -198,7 +198,7 @@ export class WorkerStore {
    * as it lives. Returns their ids.
    */
   async releaseUnlisted(held: readonly Held[], olderThanSeconds: number): Promise<string[]> {
-    const { rows } = await this.pool.query<ChangedRow>({
+    const { rows } = await runStatement<ChangedRow>(this.pool, {
       name: 'tasklane_release_unlisted',
       text: `update tasklane.tasks t
                set status = 'pending', attempts = t.attempts - 1, lease_owner = null, started_at = null, progress = 0,

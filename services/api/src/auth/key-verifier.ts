@@ -79,7 +79,9 @@ export class KeyVerifier {
     const parsed = parseStreamToken(token);
     const key = parsed ? await this.lookup(parsed.keyId) : undefined;
     if (!key || key.revokedAt !== null || !streamTokenValid(token, key.hash, taskId, this.now())) throw UnauthenticatedError.streamTokenRejected();
-    return { id: key.id, owner: key.owner, admin: key.admin };
+    // Worker keys cannot mint stream tokens (they may not follow tasks); refuse one all the same.
+    if (key.worker) throw UnauthenticatedError.streamTokenRejected();
+    return { id: key.id, owner: key.owner, admin: key.admin, worker: false, kinds: null };
   }
 
   private async lookup(id: string): Promise<StoredApiKey | undefined> {
