@@ -12,7 +12,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/deploy/**/*.test.ts', 'test/install/**/*.test.ts', 'test/fuzz/**/*.test.ts', 'test/pooler/**/*.test.ts'],
+          include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/deploy/**/*.test.ts', 'test/install/**/*.test.ts', 'test/fuzz/**/*.test.ts', 'test/pooler/**/*.test.ts', 'test/python/**/*.test.ts'],
           exclude: ['**/*.chaos.test.ts', '**/node_modules/**'],
         },
       },

@@ -10,6 +10,7 @@ import { fanout } from './scenarios/fanout.ts';
 import { history } from './scenarios/history.ts';
 import { longRunning } from './scenarios/long-running.ts';
 import { webhooks } from './scenarios/webhooks.ts';
+import { httpWorkers } from './scenarios/http-workers.ts';
 
 const SCENARIOS: Record<string, Scenario> = {
   throughput,
@@ -19,6 +20,7 @@ const SCENARIOS: Record<string, Scenario> = {
   history,
   'long-running': longRunning,
   webhooks,
+  'http-workers': httpWorkers,
 };
 
 function log(message: string): void {

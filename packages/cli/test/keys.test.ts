@@ -52,7 +52,7 @@ describe('tasklane keys', () => {
     const { code, stdout } = await run(['keys', 'list'], env);
     expect(code).toBe(0);
     const line = stdout.split('\n').find((l) => l.startsWith(id));
-    expect(line).toMatch(new RegExp(`^${id}\\s+ops\\s+yes\\s+-\\s+\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\s+-\\s+-$`));
+    expect(line).toMatch(new RegExp(`^${id}\\s+ops\\s+admin\\s+-\\s+\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\s+-\\s+-$`));
     expect(stdout).not.toContain(secret);
     expect(stdout).not.toContain(stored!.hash.toString('hex'));
 
@@ -62,6 +62,8 @@ describe('tasklane keys', () => {
       id,
       owner: 'ops',
       admin: true,
+      worker: false,
+      kinds: null,
       name: null,
       created_at: expect.stringMatching(/Z$/),
       last_used_at: null,
@@ -86,7 +88,25 @@ describe('tasklane keys', () => {
     expect(unknown.stderr).toContain('no key with id 0123456789abcdef');
   });
 
+  it('creates a worker key for the listed kinds, shown as such in the list', async () => {
+    const { code, stdout, stderr } = await run(['keys', 'create', '--worker', '--kinds', 'video,image,video', '--name', 'gpu box'], env);
+    expect(code).toBe(0);
+    expect(stderr).toContain('worker key');
+    const key = stdout.trim();
+    expect(await verify(key)).toMatchObject({ worker: true, admin: false, kinds: ['video', 'image'], name: 'gpu box' });
+    const { id } = parseApiKey(key)!;
+    const listed = await run(['keys', 'list'], env);
+    expect(listed.stdout.split('\n').find((l) => l.startsWith(id))).toMatch(/\sworker \(video,image\)\s/);
+
+    const anyKind = (await run(['keys', 'create', '--worker'], env)).stdout.trim();
+    expect(await verify(anyKind)).toMatchObject({ worker: true, kinds: null });
+  });
+
   it.each([
+    [['keys', 'create', '--worker', '--admin'], '--worker and --admin do not go together'],
+    [['keys', 'create', '--worker', '--owner', 'alice'], '--worker keys have no --owner'],
+    [['keys', 'create', '--worker', '--kinds', 'video,Bad Kind'], '--kinds: "Bad Kind" is not a kind name'],
+    [['keys', 'create', '--owner', 'alice', '--kinds', 'video'], '--kinds applies to worker keys only'],
     [['keys', 'create'], 'create needs --owner <name>'],
     [['keys', 'create', '--owner', 'has space'], '--owner must be'],
     [['keys', 'create', '--owner', 'x', '--frobnicate'], "Unknown option '--frobnicate'"],

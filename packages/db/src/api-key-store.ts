@@ -6,6 +6,10 @@ export interface ApiKeyInfo {
   id: string;
   owner: string;
   admin: boolean;
+  /** A worker key: it may only run the HTTP worker protocol (claim and write tasks of `kinds`). */
+  worker: boolean;
+  /** The kinds a worker key may claim; null for any kind (and for every non-worker key). */
+  kinds: string[] | null;
   name: string | null;
   createdAt: Date;
   lastUsedAt: Date | null;
@@ -20,6 +24,8 @@ export interface StoredApiKey extends ApiKeyInfo {
 export interface NewApiKey {
   owner: string;
   admin?: boolean | undefined;
+  worker?: boolean | undefined;
+  kinds?: readonly string[] | null | undefined;
   name?: string | undefined;
 }
 
@@ -61,6 +67,8 @@ interface ApiKeyRow {
   id: string;
   owner: string;
   admin: boolean;
+  worker: boolean;
+  kinds: string[] | null;
   name: string | null;
   hash: string;
   created_at: Date;
@@ -73,6 +81,8 @@ function toInfo(row: ApiKeyRow): ApiKeyInfo {
     id: row.id,
     owner: row.owner,
     admin: row.admin,
+    worker: row.worker,
+    kinds: row.kinds,
     name: row.name,
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
@@ -80,19 +90,21 @@ function toInfo(row: ApiKeyRow): ApiKeyInfo {
   };
 }
 
-const INFO_COLUMNS = 'id, owner, admin, name, created_at, last_used_at, revoked_at';
+const INFO_COLUMNS = 'id, owner, admin, worker, kinds, name, created_at, last_used_at, revoked_at';
 
 /** `tasklane.api_keys`: creates, lists, revokes and looks up API keys. */
 export class ApiKeyStore {
   constructor(private readonly pool: pg.Pool) {}
 
   /** Creates a key and returns it in full: the only time the secret exists outside the caller's hands. */
-  async create({ owner, admin = false, name }: NewApiKey): Promise<{ key: string; info: ApiKeyInfo }> {
+  async create({ owner, admin = false, worker = false, kinds = null, name }: NewApiKey): Promise<{ key: string; info: ApiKeyInfo }> {
+    if (worker && admin) throw new TypeError('a key is either a worker key or an admin key, not both');
+    if (!worker && kinds !== null) throw new TypeError('kinds apply to worker keys only');
     const id = randomBytes(ID_BYTES).toString('hex');
     const secret = randomBytes(SECRET_BYTES).toString('base64url');
     const { rows } = await this.pool.query<ApiKeyRow>(
-      `insert into tasklane.api_keys (id, owner, admin, name, hash) values ($1, $2, $3, $4, $5) returning ${INFO_COLUMNS}`,
-      [id, owner, admin, name ?? null, hashSecret(secret).toString('hex')],
+      `insert into tasklane.api_keys (id, owner, admin, worker, kinds, name, hash) values ($1, $2, $3, $4, $5, $6, $7) returning ${INFO_COLUMNS}`,
+      [id, owner, admin, worker, kinds === null ? null : [...kinds], name ?? null, hashSecret(secret).toString('hex')],
     );
     return { key: `${API_KEY_PREFIX}${id}_${secret}`, info: toInfo(rows[0]!) };
   }

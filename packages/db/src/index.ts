@@ -20,3 +20,4 @@ export * from './following.ts';
 export { encodeCursor, decodeCursor } from './cursor.ts';
 export * from './change-publisher.ts';
 export * from './webhook-store.ts';
+export * from './completion-batcher.ts';

@@ -191,6 +191,27 @@ export class WorkerStore {
     return rows.length;
   }
 
+  /**
+   * Gives back, without spending their attempt, tasks this worker holds but did not list among
+   * `held`, claimed more than `olderThanSeconds` ago: a worker that never got a claim's answer
+   * (the connection dropped on the way back) would otherwise keep them leased, unrun, for as long
+   * as it lives. Returns their ids.
+   */
+  async releaseUnlisted(held: readonly Held[], olderThanSeconds: number): Promise<string[]> {
+    const { rows } = await runStatement<ChangedRow>(this.pool, {
+      name: 'tasklane_release_unlisted',
+      text: `update tasklane.tasks t
+               set status = 'pending', attempts = t.attempts - 1, lease_owner = null, started_at = null, progress = 0,
+                   message = 'Task released: its worker did not know it held it; waiting to restart'
+             where t.status = 'processing' and t.lease_owner = $1 and t.started_at < now() - make_interval(secs => $2)
+               and t.id <> all($3::text[])
+             returning t.id, t.version, t.status`,
+      values: [this.workerId, olderThanSeconds, held.map((h) => h.id)],
+    });
+    announce(this.onChanges, rows);
+    return rows.map((r) => r.id);
+  }
+
   /** Removes this worker's lease row (on clean shutdown, after releasing its tasks). */
   async unregister(): Promise<void> {
     await this.pool.query('delete from tasklane.workers where id = $1', [this.workerId]);

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { JsonValue, Task } from '@tasklane/core';
 import {
+  CompletionBatcher,
   createPool,
   PgEventBus,
   runMaintenance,
@@ -14,7 +15,6 @@ import {
 import type { AbortCause } from './abort-reason.ts';
 import { Backoff, sleep } from './backoff.ts';
 import { ClaimLoop } from './claim-loop.ts';
-import { CompletionBatcher } from './completion-batcher.ts';
 import { toDefinition, type HandlerDefinition } from './handler.ts';
 import { errorFields, type Logger } from './logger.ts';
 import { startPeriodic, type Periodic } from './periodic.ts';

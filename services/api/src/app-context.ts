@@ -3,6 +3,7 @@ import type { Config } from '@tasklane/core';
 import type { EventBus, TaskFeed, TaskOperations, TaskStore, WebhookStore } from '@tasklane/db';
 import type { KeyVerifier } from './auth/key-verifier.ts';
 import type { OwnerLimits } from './rate-limit/owner-limits.ts';
+import type { HttpWorkers } from './workers/http-workers.ts';
 
 /** What every route and resolver of one API process shares. */
 export interface AppContext {
@@ -19,4 +20,6 @@ export interface AppContext {
   keys: KeyVerifier;
   /** Webhook secrets and delivery logs (the deliveries themselves are sent by worker processes). */
   webhooks: WebhookStore;
+  /** The HTTP worker protocol's claims, heartbeats and lease sweep. */
+  workers: HttpWorkers;
 }

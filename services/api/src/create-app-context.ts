@@ -5,6 +5,7 @@ import { ApiKeyStore } from '@tasklane/db/limits';
 import type { AppContext } from './app-context.ts';
 import { KeyVerifier } from './auth/key-verifier.ts';
 import { OwnerLimits } from './rate-limit/owner-limits.ts';
+import { HttpWorkers } from './workers/http-workers.ts';
 
 export interface AppContextOptions {
   /** Told when the event bus loses its connection (it reconnects by itself). */
@@ -36,6 +37,7 @@ export async function createAppContext(
   const store = new TaskStore(pool, { onChanges: publish, maxInputBytes: config.hardening.maxInputBytes, webhookPolicy: config.webhooks });
   await bus.start();
   const feed = new TaskFeed(store, bus);
+  const workers = new HttpWorkers({ config, pool, tasks: store, bus, publish });
   const limits = await OwnerLimits.open(config.rateLimits, pool, config.redisUrl, onLimiterError ? { onError: onLimiterError } : {});
   return {
     config,
@@ -47,7 +49,9 @@ export async function createAppContext(
     limits,
     keys: new KeyVerifier(new ApiKeyStore(pool)),
     webhooks: new WebhookStore(pool),
+    workers,
     async close() {
+      await workers.close();
       feed.close();
       await limits.close();
       await bus.close();

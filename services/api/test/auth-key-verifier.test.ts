@@ -48,7 +48,9 @@ describe('KeyVerifier', () => {
   it('resolves a live key to its owner and role', async () => {
     const verifier = new KeyVerifier(store, { now });
     const { key, info } = await store.create({ owner: 'alice', admin: true });
-    expect(await verifier.verify(key)).toEqual({ id: info.id, owner: 'alice', admin: true });
+    expect(await verifier.verify(key)).toEqual({ id: info.id, owner: 'alice', admin: true, worker: false, kinds: null });
+    const worker = await store.create({ owner: 'worker', worker: true, kinds: ['video'] });
+    expect(await verifier.verify(worker.key)).toEqual({ id: worker.info.id, owner: 'worker', admin: false, worker: true, kinds: ['video'] });
   });
 
   it('answers a flood of one unknown key with one database read per cache interval', async () => {

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadConfig } from '@tasklane/core';
+import { KIND_PATTERN, loadConfig } from '@tasklane/core';
 import { createPool, resolveDatabase } from '@tasklane/db';
 import { ApiKeyStore, type ApiKeyInfo } from '@tasklane/db/limits';
 
@@ -8,6 +8,9 @@ const USAGE = `Usage: tasklane keys <create|list|revoke> [options]
   create --owner <name> [--admin] [--name <label>]
                   Create a key and print it once. Without --admin the key sees only its owner's
                   tasks; an admin key sees every owner's.
+  create --worker [--kinds video,image] [--name <label>]
+                  Create a worker key: it may only claim and run tasks of the listed kinds (any
+                  kind without --kinds) through the HTTP worker protocol, and nothing else.
   list [--json]   Every key: id, owner, admin, name, created, last used, revoked (never secrets)
   revoke <id>     Revoke a key; API servers refuse it within a few seconds
 
@@ -37,14 +40,19 @@ function time(date: Date | null): string {
 }
 
 function table(keys: ApiKeyInfo[]): string {
-  const header = ['ID', 'OWNER', 'ADMIN', 'NAME', 'CREATED', 'LAST USED', 'REVOKED'];
-  const rows = keys.map((k) => [k.id, k.owner, k.admin ? 'yes' : 'no', k.name ?? '-', time(k.createdAt), time(k.lastUsedAt), time(k.revokedAt)]);
+  const header = ['ID', 'OWNER', 'ROLE', 'NAME', 'CREATED', 'LAST USED', 'REVOKED'];
+  const rows = keys.map((k) => [k.id, k.owner, role(k), k.name ?? '-', time(k.createdAt), time(k.lastUsedAt), time(k.revokedAt)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
+function role(k: ApiKeyInfo): string {
+  if (k.worker) return `worker (${k.kinds ? k.kinds.join(',') : 'any kind'})`;
+  return k.admin ? 'admin' : 'owner';
+}
+
 function jsonKey(k: ApiKeyInfo) {
-  return { id: k.id, owner: k.owner, admin: k.admin, name: k.name, created_at: time(k.createdAt), last_used_at: k.lastUsedAt && time(k.lastUsedAt), revoked_at: k.revokedAt && time(k.revokedAt) };
+  return { id: k.id, owner: k.owner, admin: k.admin, worker: k.worker, kinds: k.kinds, name: k.name, created_at: time(k.createdAt), last_used_at: k.lastUsedAt && time(k.lastUsedAt), revoked_at: k.revokedAt && time(k.revokedAt) };
 }
 
 /** Opens the database as `tasklane migrate` does, runs `work`, and closes everything. */
@@ -64,12 +72,44 @@ async function withStore<T>(work: (store: ApiKeyStore) => Promise<T>): Promise<T
   }
 }
 
+/** What a worker key's owner column holds: worker keys act for no owner, but the column is a label in `keys list`. */
+const WORKER_KEY_OWNER = 'worker';
+
+/** `--kinds video,image`: each a kind name, no repeats. */
+function parseKinds(text: string): string[] {
+  const kinds = text.split(',').map((k) => k.trim());
+  for (const kind of kinds) {
+    if (!KIND_PATTERN.test(kind)) throw new KeysUsageError(`--kinds: "${kind}" is not a kind name (lowercase letter, then up to 31 lowercase letters, digits or _), e.g. --kinds video,image`);
+  }
+  return [...new Set(kinds)];
+}
+
+async function createWorkerKey(values: { owner?: string | boolean | undefined; admin?: string | boolean | undefined; kinds?: string | boolean | undefined; name?: string | boolean | undefined }): Promise<number> {
+  if (values.admin === true) throw new KeysUsageError('--worker and --admin do not go together: a worker key sees no tasks, it only runs them');
+  if (values.owner !== undefined) throw new KeysUsageError('--worker keys have no --owner: they run tasks of every owner (limit them with --kinds)');
+  const kinds = typeof values.kinds === 'string' ? parseKinds(values.kinds) : null;
+  const name = values.name;
+  if (typeof name === 'string' && (name.trim() === '' || name.length > 200)) throw new KeysUsageError('--name must be 1 to 200 characters');
+  const { key, info } = await withStore((store) => store.create({ owner: WORKER_KEY_OWNER, worker: true, kinds, name: typeof name === 'string' ? name : undefined }));
+  console.log(key);
+  console.error(`Created worker key ${info.id} for ${kinds ? `kinds ${kinds.join(', ')}` : 'any kind'}. This is the only time the key is shown: store it now.`);
+  return 0;
+}
+
 async function create(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { owner: { type: 'string' }, admin: { type: 'boolean', default: false }, name: { type: 'string' } } as const);
+  const { values, positionals } = parse(args, {
+    owner: { type: 'string' },
+    admin: { type: 'boolean', default: false },
+    worker: { type: 'boolean', default: false },
+    kinds: { type: 'string' },
+    name: { type: 'string' },
+  } as const);
   if (values.help) return help();
   if (positionals.length > 0) throw new KeysUsageError(`unexpected argument "${positionals[0]}"`);
+  if (values.worker === true) return createWorkerKey(values);
+  if (values.kinds !== undefined) throw new KeysUsageError('--kinds applies to worker keys only: add --worker');
   const owner = values.owner;
-  if (typeof owner !== 'string') throw new KeysUsageError('create needs --owner <name>: the owner whose tasks the key may see');
+  if (typeof owner !== 'string') throw new KeysUsageError('create needs --owner <name> (the owner whose tasks the key may see) or --worker');
   if (!OWNER_PATTERN.test(owner)) {
     throw new KeysUsageError(`--owner must be 1 to 128 letters, digits or . _ @ : - (starting with a letter or digit), got "${owner}"`);
   }

@@ -3,6 +3,7 @@ import * as tasks from './0001-tasks.ts';
 import * as apiKeys from './0002-api-keys.ts';
 import * as rateLimits from './0003-rate-limits.ts';
 import * as fastClaim from './0004-fast-claim.ts';
+import * as workerKeys from './0007-worker-keys.ts';
 import * as operations from './0010-operations.ts';
 import * as webhooks from './0011-webhooks.ts';
 
@@ -12,6 +13,7 @@ export const migrations: Record<string, Migration> = {
   '0002-api-keys': apiKeys,
   '0003-rate-limits': rateLimits,
   '0004-fast-claim': fastClaim,
+  '0007-worker-keys': workerKeys,
   '0010-operations': operations,
   '0011-webhooks': webhooks,
 };

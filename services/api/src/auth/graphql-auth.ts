@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import type { AppContext } from '../app-context.ts';
 import { GraphQLError } from '../graphql/graphql-js.ts';
 import { authenticate, type Caller } from '../request-scope.ts';
+import { ForbiddenError } from './forbidden-error.ts';
 import { AuthClose, authorizationMember } from './socket-auth.ts';
 import { bearerChallenge, UnauthenticatedError } from './unauthenticated-error.ts';
 
@@ -15,6 +16,7 @@ export async function httpGraphqlCaller(app: AppContext, headers: IncomingHttpHe
   try {
     return await authenticate(app, headers.authorization);
   } catch (error) {
+    if (error instanceof ForbiddenError) throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 403 } } });
     if (!(error instanceof UnauthenticatedError)) throw error;
     throw new GraphQLError(error.message, {
       extensions: { code: error.code, http: { status: 401, headers: { 'www-authenticate': bearerChallenge(error) } } },
@@ -40,6 +42,10 @@ export async function authenticateConnection(app: AppContext, ctx: ConnectionAut
     ctx.extra.caller = await authenticate(app, authorization);
     return true;
   } catch (error) {
+    if (error instanceof ForbiddenError) {
+      ctx.extra.socket.close(AuthClose.Forbidden, error.message.slice(0, 120));
+      return false;
+    }
     if (!(error instanceof UnauthenticatedError)) throw error;
     // Closing here picks the code; graphql-ws's own close after `false` is then a no-op.
     ctx.extra.socket.close(error.reason === 'missing' ? AuthClose.Unauthenticated : AuthClose.Forbidden, error.message.slice(0, 120));

@@ -7,6 +7,10 @@ export interface VerifiedKey {
   id: string;
   owner: string;
   admin: boolean;
+  /** A worker key: the HTTP worker protocol only. */
+  worker: boolean;
+  /** The kinds a worker key may claim; null for any. */
+  kinds: readonly string[] | null;
 }
 
 export interface KeyVerifierOptions {
@@ -60,7 +64,7 @@ export class KeyVerifier {
     const key = await this.lookup(parsed.id);
     if (!key || key.revokedAt !== null || !secretMatches(parsed.secret, key.hash)) throw UnauthenticatedError.rejected();
     this.touch(key.id);
-    return { id: key.id, owner: key.owner, admin: key.admin };
+    return { id: key.id, owner: key.owner, admin: key.admin, worker: key.worker, kinds: key.kinds };
   }
 
   /** A stream token for one task, minted with the (just verified) key `keyId`. */
@@ -75,7 +79,9 @@ export class KeyVerifier {
     const parsed = parseStreamToken(token);
     const key = parsed ? await this.lookup(parsed.keyId) : undefined;
     if (!key || key.revokedAt !== null || !streamTokenValid(token, key.hash, taskId, this.now())) throw UnauthenticatedError.streamTokenRejected();
-    return { id: key.id, owner: key.owner, admin: key.admin };
+    // Worker keys cannot mint stream tokens (they may not follow tasks); refuse one all the same.
+    if (key.worker) throw UnauthenticatedError.streamTokenRejected();
+    return { id: key.id, owner: key.owner, admin: key.admin, worker: false, kinds: null };
   }
 
   private async lookup(id: string): Promise<StoredApiKey | undefined> {

@@ -16,6 +16,9 @@ const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/api/v1/openapi.json', '/ap
 /** The route that also takes a stream token (`?token=`), since a browser's EventSource cannot send a key. */
 export const TASK_EVENTS_ROUTE = '/api/v1/tasks/:task_id/events';
 
+/** Routes of the worker protocol: the only ones worker keys may use, and only they. */
+export const WORKER_ROUTE_PREFIX = '/api/v1/workers/';
+
 /** Lets requests carry `request.caller`; call once on the root instance, before any auth hook. */
 export function decorateCaller(app: FastifyInstance): void {
   // null, not an object: Fastify forbids reference-typed decorator defaults (they would be shared).
@@ -36,7 +39,8 @@ export function authHook(ctx: AppContext) {
         request.caller = callerFor(await ctx.keys.verifyStreamToken(token, (request.params as { task_id: string }).task_id));
         return;
       }
-      request.caller = await authenticate(ctx, request.headers.authorization);
+      const asWorker = request.routeOptions.url?.startsWith(WORKER_ROUTE_PREFIX) ?? false;
+      request.caller = await authenticate(ctx, request.headers.authorization, { asWorker });
     } catch (error) {
       if (error instanceof UnauthenticatedError) reply.header('www-authenticate', bearerChallenge(error));
       throw error;

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../app-context.ts';
 import { authenticate, type Caller } from '../request-scope.ts';
+import { ForbiddenError } from './forbidden-error.ts';
 import { UnauthenticatedError } from './unauthenticated-error.ts';
 
 /** Close codes for a WebSocket without a usable key, shared by graphql-ws and `/ws/tasks`. */
@@ -73,6 +74,8 @@ export async function authenticateSocket(
     if (socket.readyState !== socket.OPEN) return undefined;
     if (error instanceof UnauthenticatedError) {
       socket.close(error.reason === 'missing' ? AuthClose.Unauthenticated : AuthClose.Forbidden, error.message.slice(0, 120));
+    } else if (error instanceof ForbiddenError) {
+      socket.close(AuthClose.Forbidden, error.message.slice(0, 120));
     } else {
       request.log.warn({ err: error }, 'task socket authentication failed');
       socket.close(1011, 'Authentication is unavailable; reconnect to retry');

@@ -4,6 +4,7 @@ import { DEFAULT_LIST_LIMIT } from './list-route.ts';
 import { operationsPaths, operationsSchemas } from './openapi-operations.ts';
 import { MAX_WAIT_SECONDS } from './polling.ts';
 import { PROBLEM_TYPE_BASE, PROBLEM_TYPES } from './problem.ts';
+import { workerIdParameter, workerKeyScheme, workerPaths, workerSchemas } from './openapi-workers.ts';
 
 /**
  * The OpenAPI 3.1 description of the REST layer, written by hand next to the routes it describes
@@ -53,6 +54,7 @@ export const openApiDocument = {
     { name: 'push', description: 'Server-Sent Events and WebSocket updates' },
     { name: 'webhooks', description: 'Signed callbacks on task changes (docs/webhooks.md)' },
     { name: 'operations', description: 'Re-runs and bulk actions for operators' },
+    { name: 'workers', description: 'The HTTP worker protocol: run tasks from any language (docs/worker-protocol.md)' },
     { name: 'meta', description: 'This document and its rendering' },
   ],
   paths: {
@@ -290,6 +292,7 @@ export const openApiDocument = {
         },
       },
     },
+    ...workerPaths,
     '/api/v1/openapi.json': {
       get: {
         security: [],
@@ -318,8 +321,10 @@ export const openApiDocument = {
           'An API key from `tasklane keys create --owner <name>`, as `Authorization: Bearer <key>` (AUTH=on). ' +
           'A missing or unknown key answers 401 problem+json with `WWW-Authenticate: Bearer`; another owner\'s task answers 404.',
       },
+      workerKey: workerKeyScheme,
     },
     schemas: {
+      ...workerSchemas,
       Task: {
         type: 'object',
         description: 'The seed\'s GET body. Keys always appear, in this order.',
@@ -487,6 +492,7 @@ export const openApiDocument = {
       },
     },
     parameters: {
+      WorkerId: workerIdParameter,
       TaskId: { name: 'task_id', in: 'path', required: true, schema: { type: 'string' }, examples: { video: { value: 'vid_01jh8x2c3d4e5f6g7h8j9k0m1n' } } },
       Wait: {
         name: 'wait',

@@ -13,6 +13,7 @@ import { registerSubmitRoute } from './submit-route.ts';
 import { registerTaskRoutes } from './task-routes.ts';
 import { registerTaskSocket } from './task-socket.ts';
 import { registerWebhookRoutes } from './webhook-routes.ts';
+import { registerWorkerRoutes } from './worker-routes.ts';
 
 /** Mounts the REST compatibility layer on `/api/v1` and the seed's `/ws/tasks/{id}` socket. */
 export async function registerRest(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -37,6 +38,7 @@ export async function registerRest(app: FastifyInstance, ctx: AppContext): Promi
       registerTaskEvents(api, ctx);
       registerStreamTokenRoute(api, ctx);
       registerWebhookRoutes(api, ctx);
+      registerWorkerRoutes(api, ctx);
 
       const docsPage = renderDocsPage(openApiDocument);
       api.get('/v1/openapi.json', (_request, reply) => reply.header('content-type', JSON_CONTENT_TYPE).send(openApiJson));

@@ -53,19 +53,35 @@ describe('GET /api/v1/openapi.json', () => {
         'GET /ws/tasks/{task_id}',
         'GET /api/v1/openapi.json',
         'GET /api/docs',
+        'POST /api/v1/workers/{worker_id}/claim',
+        'POST /api/v1/workers/{worker_id}/heartbeat',
+        'POST /api/v1/workers/{worker_id}/release',
+        'POST /api/v1/workers/{worker_id}/tasks/{task_id}/progress',
+        'POST /api/v1/workers/{worker_id}/tasks/{task_id}/complete',
+        'POST /api/v1/workers/{worker_id}/tasks/{task_id}/fail',
       ].sort(),
     );
     // And each one is routed: none of them is the catch-all 404 problem.
     for (const entry of described) {
       const [method, path] = entry.split(' ') as [string, string];
       if (path.startsWith('/ws/')) continue;
-      const url = path.replace('{task_id}', 'vid_00000000000000000000000000');
+      const url = path.replace('{task_id}', 'vid_00000000000000000000000000').replace('{worker_id}', 'openapi-test');
       const response = await fetch(`${h.baseUrl}${url}`, {
         method,
         ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}),
       });
       const text = await response.text();
       expect(text, entry).not.toContain('No route');
+    }
+  });
+
+  it('gives every worker protocol operation a request example and an example answer', async () => {
+    const document = (await (await fetch(`${h.baseUrl}/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, any>> };
+    const workerOps = Object.entries(document.paths).filter(([path]) => path.startsWith('/api/v1/workers/'));
+    expect(workerOps).toHaveLength(6);
+    for (const [path, item] of workerOps) {
+      expect(item.post.requestBody.content['application/json'].example, path).toBeDefined();
+      expect(item.post.responses['200'].content['application/json'].example, path).toBeDefined();
     }
   });
 });
@@ -77,7 +93,7 @@ describe('GET /api/docs', () => {
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const html = await response.text();
     expect(html).toMatch(/^<!doctype html>/);
-    for (const operation of ['submitTask', 'listTasks', 'getTask', 'cancelTask', 'taskEvents', 'taskSocket']) {
+    for (const operation of ['submitTask', 'listTasks', 'getTask', 'cancelTask', 'taskEvents', 'taskSocket', 'workerClaim', 'workerHeartbeat', 'workerFail']) {
       expect(html).toContain(`id="${operation}"`);
     }
     expect(html).toContain('/api/v1/tasks/{task_id}');

@@ -1,4 +1,4 @@
-import type { Completion } from '@tasklane/db';
+import type { Completion } from './worker-store.ts';
 
 interface Waiting {
   completion: Completion;
