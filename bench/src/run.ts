@@ -9,6 +9,7 @@ import { reads } from './scenarios/reads.ts';
 import { fanout } from './scenarios/fanout.ts';
 import { history } from './scenarios/history.ts';
 import { longRunning } from './scenarios/long-running.ts';
+import { backlog } from './scenarios/backlog.ts';
 
 const SCENARIOS: Record<string, Scenario> = {
   throughput,
@@ -17,6 +18,7 @@ const SCENARIOS: Record<string, Scenario> = {
   fanout,
   history,
   'long-running': longRunning,
+  backlog,
 };
 
 function log(message: string): void {

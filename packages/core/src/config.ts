@@ -37,6 +37,11 @@ export const DEFAULT_RATE_LIMITS = { submissionsPerMinute: 600, subscriptions: 1
 export interface ConcurrencyCaps {
   total: number;
   perKind: Record<string, number>;
+  /**
+   * Tasks of one owner running at once, over every kind (`OWNER_MAX_CONCURRENT`); an API key
+   * created with `--max-concurrent` sets its owner's instead. @default no cap
+   */
+  perOwner?: number | undefined;
 }
 
 export interface Config {
@@ -126,6 +131,8 @@ const TIMEOUT_SUFFIX = '_TIMEOUT_SECONDS';
 /** A task time limit's ceiling: a week, well inside what a timer can wait. */
 export const MAX_TASK_TIMEOUT_SECONDS = 604_800;
 const MAX_CAP = 1_000_000;
+/** The per-owner cap's setting: not a kind named "owner". */
+const OWNER_CAP = 'OWNER_MAX_CONCURRENT';
 
 /** The `<KIND><suffix>` variables of the environment, each with the kind it names. */
 function perKindVariables(env: Env, suffix: string): { name: string; kind: string }[] {
@@ -144,8 +151,12 @@ function perKindVariables(env: Env, suffix: string): { name: string; kind: strin
 /** `VIDEO_MAX_CONCURRENT`, `IMAGE_MAX_CONCURRENT` and any `<KIND>_MAX_CONCURRENT`. */
 function readCaps(env: Env): ConcurrencyCaps {
   const perKind: Record<string, number> = { video: 2, image: 3 };
-  for (const { name, kind } of perKindVariables(env, CAP_SUFFIX)) perKind[kind] = integer(env, name, perKind[kind] ?? MAX_CAP, 1, MAX_CAP);
-  return { total: integer(env, 'MAX_CONCURRENT_TASKS', 10, 1, MAX_CAP), perKind };
+  for (const { name, kind } of perKindVariables(env, CAP_SUFFIX)) {
+    if (name === OWNER_CAP) continue;
+    perKind[kind] = integer(env, name, perKind[kind] ?? MAX_CAP, 1, MAX_CAP);
+  }
+  const perOwner = read(env, OWNER_CAP) === undefined ? undefined : integer(env, OWNER_CAP, MAX_CAP, 1, MAX_CAP);
+  return { total: integer(env, 'MAX_CONCURRENT_TASKS', 10, 1, MAX_CAP), perKind, perOwner };
 }
 
 /** `<KIND>_TIMEOUT_SECONDS`: how long one attempt of that kind may run. */

@@ -25,6 +25,7 @@ export interface TaskRow {
   started_at: Date | null;
   completed_at: Date | null;
   finished_at: Date | null;
+  fair_rank: string | null;
 }
 
 export function toTask(row: TaskRow): Task {
