@@ -7,6 +7,8 @@ export interface ApiKeyInfo {
   owner: string;
   admin: boolean;
   name: string | null;
+  /** Its owner's cap on running tasks, over every kind (overrides `OWNER_MAX_CONCURRENT`); null: none of its own. */
+  maxConcurrent: number | null;
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
@@ -21,6 +23,11 @@ export interface NewApiKey {
   owner: string;
   admin?: boolean | undefined;
   name?: string | undefined;
+  /**
+   * Caps the owner's running tasks, over every kind, cluster-wide, instead of
+   * `OWNER_MAX_CONCURRENT`. With several live keys that set it, the owner gets the highest.
+   */
+  maxConcurrent?: number | undefined;
 }
 
 /** The prefix makes a leaked key recognisable to people and to secret scanners. */
@@ -62,6 +69,7 @@ interface ApiKeyRow {
   owner: string;
   admin: boolean;
   name: string | null;
+  max_concurrent: number | null;
   hash: string;
   created_at: Date;
   last_used_at: Date | null;
@@ -74,25 +82,27 @@ function toInfo(row: ApiKeyRow): ApiKeyInfo {
     owner: row.owner,
     admin: row.admin,
     name: row.name,
+    maxConcurrent: row.max_concurrent,
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
   };
 }
 
-const INFO_COLUMNS = 'id, owner, admin, name, created_at, last_used_at, revoked_at';
+const INFO_COLUMNS = 'id, owner, admin, name, max_concurrent, created_at, last_used_at, revoked_at';
 
 /** `tasklane.api_keys`: creates, lists, revokes and looks up API keys. */
 export class ApiKeyStore {
   constructor(private readonly pool: pg.Pool) {}
 
   /** Creates a key and returns it in full: the only time the secret exists outside the caller's hands. */
-  async create({ owner, admin = false, name }: NewApiKey): Promise<{ key: string; info: ApiKeyInfo }> {
+  async create({ owner, admin = false, name, maxConcurrent }: NewApiKey): Promise<{ key: string; info: ApiKeyInfo }> {
     const id = randomBytes(ID_BYTES).toString('hex');
     const secret = randomBytes(SECRET_BYTES).toString('base64url');
     const { rows } = await this.pool.query<ApiKeyRow>(
-      `insert into tasklane.api_keys (id, owner, admin, name, hash) values ($1, $2, $3, $4, $5) returning ${INFO_COLUMNS}`,
-      [id, owner, admin, name ?? null, hashSecret(secret).toString('hex')],
+      `insert into tasklane.api_keys (id, owner, admin, name, hash, max_concurrent) values ($1, $2, $3, $4, $5, $6)
+       returning ${INFO_COLUMNS}`,
+      [id, owner, admin, name ?? null, hashSecret(secret).toString('hex'), maxConcurrent ?? null],
     );
     return { key: `${API_KEY_PREFIX}${id}_${secret}`, info: toInfo(rows[0]!) };
   }
