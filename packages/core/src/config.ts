@@ -130,15 +130,23 @@ const CAP_SUFFIX = '_MAX_CONCURRENT';
 const TIMEOUT_SUFFIX = '_TIMEOUT_SECONDS';
 /** A task time limit's ceiling: a week, well inside what a timer can wait. */
 export const MAX_TASK_TIMEOUT_SECONDS = 604_800;
+
+/** The setting that caps every kind together. */
+export const TOTAL_CAP_SETTING = 'MAX_CONCURRENT_TASKS';
+/** The setting that caps each owner's running tasks (over every kind). */
+export const OWNER_CAP_SETTING = 'OWNER_MAX_CONCURRENT';
+
+/** The setting that caps one kind: `VIDEO_MAX_CONCURRENT` for `video`. */
+export function kindCapSetting(kind: string): string {
+  return `${kind.toUpperCase()}${CAP_SUFFIX}`;
+}
 const MAX_CAP = 1_000_000;
-/** The per-owner cap's setting: not a kind named "owner". */
-const OWNER_CAP = 'OWNER_MAX_CONCURRENT';
 
 /** The `<KIND><suffix>` variables of the environment, each with the kind it names. */
 function perKindVariables(env: Env, suffix: string): { name: string; kind: string }[] {
   const found: { name: string; kind: string }[] = [];
   for (const name of Object.keys(env)) {
-    if (!name.endsWith(suffix) || name === 'MAX_CONCURRENT_TASKS') continue;
+    if (!name.endsWith(suffix) || name === TOTAL_CAP_SETTING) continue;
     const kind = name.slice(0, -suffix.length).toLowerCase();
     if (!/^[a-z][a-z0-9_]{0,31}$/.test(kind)) {
       throw new ConfigError(name, env[name] ?? '', `a kind name of letters, digits and _ before ${suffix}`);
@@ -152,11 +160,12 @@ function perKindVariables(env: Env, suffix: string): { name: string; kind: strin
 function readCaps(env: Env): ConcurrencyCaps {
   const perKind: Record<string, number> = { video: 2, image: 3 };
   for (const { name, kind } of perKindVariables(env, CAP_SUFFIX)) {
-    if (name === OWNER_CAP) continue;
+    // Not a kind named "owner".
+    if (name === OWNER_CAP_SETTING) continue;
     perKind[kind] = integer(env, name, perKind[kind] ?? MAX_CAP, 1, MAX_CAP);
   }
-  const perOwner = read(env, OWNER_CAP) === undefined ? undefined : integer(env, OWNER_CAP, MAX_CAP, 1, MAX_CAP);
-  return { total: integer(env, 'MAX_CONCURRENT_TASKS', 10, 1, MAX_CAP), perKind, perOwner };
+  const perOwner = read(env, OWNER_CAP_SETTING) === undefined ? undefined : integer(env, OWNER_CAP_SETTING, MAX_CAP, 1, MAX_CAP);
+  return { total: integer(env, TOTAL_CAP_SETTING, 10, 1, MAX_CAP), perKind, perOwner };
 }
 
 /** `<KIND>_TIMEOUT_SECONDS`: how long one attempt of that kind may run. */

@@ -18,3 +18,4 @@ export * from './async-queue.ts';
 export * from './following.ts';
 export { encodeCursor, decodeCursor } from './cursor.ts';
 export * from './change-publisher.ts';
+export * from './queue-places.ts';
