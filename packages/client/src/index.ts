@@ -33,3 +33,4 @@ export type { WatchOptions } from './watch-task.ts';
 export type { StallInfo } from './stall-detector.ts';
 export type { JsonValue, JsonObject } from './json-value.ts';
 export { DEFAULT_POLL_SCHEDULE, pollIntervals } from './poll-schedule.ts';
+export { queueSummary } from './queue-summary.ts';

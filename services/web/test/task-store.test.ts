@@ -26,6 +26,7 @@ function task(id: string, version: number, fields: Partial<Task> = {}): Task {
     completedAt: null,
     finishedAt: null,
     version,
+    queue: null,
     ...fields,
   };
 }
