@@ -73,7 +73,7 @@ describe('ApiKeyStore', () => {
   it('lists keys oldest first without secrets or hashes', async () => {
     const listed = await store.list();
     expect(listed.length).toBeGreaterThan(3);
-    for (const key of listed) expect(Object.keys(key).sort()).toEqual(['admin', 'createdAt', 'id', 'lastUsedAt', 'name', 'owner', 'revokedAt']);
+    for (const key of listed) expect(Object.keys(key).sort()).toEqual(['admin', 'createdAt', 'id', 'lastUsedAt', 'maxConcurrent', 'name', 'owner', 'revokedAt']);
     const times = listed.map((k) => k.createdAt.getTime());
     expect(times).toEqual([...times].sort((a, b) => a - b));
   });

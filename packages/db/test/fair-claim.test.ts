@@ -49,13 +49,14 @@ it("starts a second owner's single task among the next two while the first owner
   const caps = { total: 1000, perKind: { video: 2 } };
   const a = await submitAs('owner-a', 200);
   const running = await worker.claim(2, ['video'], caps);
-  expect(running.map((t) => t.id)).toEqual(a.slice(0, 2));
+  // One claim's rows come back in no particular order.
+  expect(running.map((t) => t.id).sort()).toEqual(a.slice(0, 2).sort());
   const [b] = await submitAs('owner-b', 1);
   // Both slots free up; the next two to start:
   await worker.complete(running.map((t) => ({ id: t.id, attempt: t.attempts, result: null })));
   const next = await worker.claim(2, ['video'], caps);
   expect(next.map((t) => t.id)).toContain(b);
-  expect(next.map((t) => t.id)).toEqual([a[2], b]);
+  expect(next.map((t) => t.id).sort()).toEqual([a[2]!, b!].sort());
 });
 
 it('takes turns among the owners waiting, each owner first in first out', async () => {
