@@ -181,7 +181,7 @@ it('never passes an owner cap while eight claimers race, at every sample', async
           await new Promise((resolve) => setTimeout(resolve, 2));
           continue;
         }
-        await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+        await new Promise((resolve) => setTimeout(resolve, 40 + Math.random() * 40));
         for (const t of tasks) held[t.owner]!--;
         await racer.complete(tasks.map((t) => ({ id: t.id, attempt: t.attempts, result: null })));
       }
