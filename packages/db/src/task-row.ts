@@ -55,7 +55,7 @@ export function toTask(row: TaskRow): Task {
   };
 }
 
-/** A row of `tasklane.claim_batch`: what a worker needs of a task it just claimed. */
+/** A row of `tasklane.claim_fair` (and `claim_batch`): what a worker needs of a task it just claimed. */
 export interface ClaimedRow {
   id: string;
   kind: string;
