@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { ConcurrencyCaps } from '@tasklane/core';
-import { ApiKeyStore, createPool, TaskStore, WorkerStore } from '../src/index.ts';
+import { createPool, TaskStore, WorkerStore } from '../src/index.ts';
+import { ApiKeyStore } from '../src/limits.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 
 let database: TestDatabase;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { queueMessage, type ConcurrencyCaps } from '@tasklane/core';
-import { ApiKeyStore, createPool, queuePlaces, TaskStore, WorkerStore } from '../src/index.ts';
+import { createPool, queuePlaces, TaskStore, WorkerStore } from '../src/index.ts';
+import { ApiKeyStore } from '../src/limits.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 
 let database: TestDatabase;
