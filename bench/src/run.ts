@@ -11,6 +11,7 @@ import { history } from './scenarios/history.ts';
 import { longRunning } from './scenarios/long-running.ts';
 import { webhooks } from './scenarios/webhooks.ts';
 import { httpWorkers } from './scenarios/http-workers.ts';
+import { backlog } from './scenarios/backlog.ts';
 
 const SCENARIOS: Record<string, Scenario> = {
   throughput,
@@ -21,6 +22,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'long-running': longRunning,
   webhooks,
   'http-workers': httpWorkers,
+  backlog,
 };
 
 function log(message: string): void {

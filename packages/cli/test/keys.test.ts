@@ -42,6 +42,17 @@ describe('tasklane keys', () => {
     expect(stored!.hash).toHaveLength(32);
   });
 
+  it("creates a key whose owner gets --max-concurrent as its cap, and refuses a cap that is not a whole number", async () => {
+    const { code, stdout, stderr } = await run(['keys', 'create', '--owner', 'carol', '--max-concurrent', '4'], env);
+    expect(code).toBe(0);
+    expect(stderr).toContain('at most 4 of its tasks running at once');
+    expect(await verify(stdout.trim())).toMatchObject({ owner: 'carol', maxConcurrent: 4 });
+
+    const bad = await run(['keys', 'create', '--owner', 'carol', '--max-concurrent', '0'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--max-concurrent must be a whole number from 1 to 1000000, got "0"');
+  });
+
   it('lists keys with owner, role and times but never the secret or its hash', async () => {
     const created = await run(['keys', 'create', '--owner', 'ops', '--admin'], env);
     expect(created.code).toBe(0);
@@ -65,6 +76,7 @@ describe('tasklane keys', () => {
       worker: false,
       kinds: null,
       name: null,
+      max_concurrent: null,
       created_at: expect.stringMatching(/Z$/),
       last_used_at: null,
       revoked_at: null,

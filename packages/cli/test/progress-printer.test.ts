@@ -26,6 +26,7 @@ function task(overrides: Partial<Task>): Task {
     version: 1,
     metadata: {},
     retriedFrom: null,
+    queue: null,
     ...overrides,
   };
 }
@@ -53,6 +54,13 @@ describe('progress output', () => {
     const clearToEnd = '\x1b[K';
     expect(frames[0]).toBe(`vid_1  ${progressBar(10)}   10%  processing  Starting${clearToEnd}`);
     expect(frames[1]).toBe(`vid_1  ${progressBar(60)}   60%  processing  Rendering${clearToEnd}\n`);
+  });
+
+  it('shows a queued task by its place and ETA instead of its message', () => {
+    const queued = task({ status: 'PENDING', message: 'Waiting: 3 ahead', queue: { position: 4, ahead: 3, etaSeconds: 40, waitingFor: null } });
+    expect(progressLine(queued)).toMatch(/ pending {2}queued: 3 ahead, ~40 s$/);
+    const capped = task({ status: 'PENDING', queue: { position: 1, ahead: 0, etaSeconds: null, waitingFor: 'VIDEO_MAX_CONCURRENT' } });
+    expect(progressLine(capped)).toMatch(/ pending {2}queued: 0 ahead, VIDEO_MAX_CONCURRENT reached$/);
   });
 
   it('cuts the line to the terminal width so it never wraps', () => {

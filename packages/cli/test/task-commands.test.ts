@@ -166,7 +166,7 @@ describe('watch', () => {
     expect(await cli.exited).toBe(2);
     expect(reason(cli.stderr())).toBe(`tasklane: task ${task.id} was cancelled`);
     const lines = cli.stdout().trim().split('\n');
-    expect(lines[0]).toMatch(new RegExp(`^${task.id}  \\[░+\\]    0%  pending  Task queued$`));
+    expect(lines[0]).toMatch(new RegExp(`^${task.id}  \\[░+\\]    0%  pending  queued: 0 ahead`));
     expect(lines.some((l) => /\[█+░+\] +20% {2}processing {2}Starting$/.test(l))).toBe(true);
     // The last state is shown like the others; the reason goes to stderr.
     expect(lines.at(-1)).toMatch(new RegExp(`^${task.id} .* cancelled {2}Task cancelled$`));

@@ -37,3 +37,4 @@ export type { JsonValue, JsonObject } from './json-value.ts';
 export { DEFAULT_POLL_SCHEDULE, pollIntervals } from './poll-schedule.ts';
 export { verifyWebhook, WebhookVerificationError, type WebhookPayload, type VerifyWebhookOptions } from './verify-webhook.ts';
 export type { WebhookEvent, WebhookInput } from './generated/graphql.ts';
+export { queueSummary } from './queue-summary.ts';

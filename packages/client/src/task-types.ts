@@ -1,10 +1,13 @@
-import type { CancelTaskMutation, SortOrder, SubmitTaskInput, TaskFieldsFragment, TaskStatus } from './generated/graphql.ts';
+import type { CancelTaskMutation, QueueFieldsFragment, SortOrder, SubmitTaskInput, TaskFieldsFragment, TaskStatus } from './generated/graphql.ts';
 import type { JsonValue } from './json-value.ts';
 
 export type { TaskStatus, SortOrder };
 
-/** A task as the client hands it out: every field of the schema's `Task`, typed by codegen. */
-export type Task = TaskFieldsFragment;
+/**
+ * A task as the client hands it out: every field of the schema's `Task`, typed by codegen.
+ * `queue` (a pending task's place) comes with `get` and `watch`, not with lists and feeds.
+ */
+export type Task = TaskFieldsFragment & Partial<QueueFieldsFragment>;
 
 /** Why a task's last attempt failed. */
 export type TaskErrorInfo = NonNullable<Task['error']>;

@@ -38,6 +38,11 @@ export const DEFAULT_RATE_LIMITS = { submissionsPerMinute: 600, subscriptions: 1
 export interface ConcurrencyCaps {
   total: number;
   perKind: Record<string, number>;
+  /**
+   * Tasks of one owner running at once, over every kind (`OWNER_MAX_CONCURRENT`); an API key
+   * created with `--max-concurrent` sets its owner's instead. @default no cap
+   */
+  perOwner?: number | undefined;
 }
 
 export interface Config {
@@ -128,13 +133,23 @@ const CAP_SUFFIX = '_MAX_CONCURRENT';
 const TIMEOUT_SUFFIX = '_TIMEOUT_SECONDS';
 /** A task time limit's ceiling: a week, well inside what a timer can wait. */
 export const MAX_TASK_TIMEOUT_SECONDS = 604_800;
+
+/** The setting that caps every kind together. */
+export const TOTAL_CAP_SETTING = 'MAX_CONCURRENT_TASKS';
+/** The setting that caps each owner's running tasks (over every kind). */
+export const OWNER_CAP_SETTING = 'OWNER_MAX_CONCURRENT';
+
+/** The setting that caps one kind: `VIDEO_MAX_CONCURRENT` for `video`. */
+export function kindCapSetting(kind: string): string {
+  return `${kind.toUpperCase()}${CAP_SUFFIX}`;
+}
 const MAX_CAP = 1_000_000;
 
 /** The `<KIND><suffix>` variables of the environment, each with the kind it names. */
 function perKindVariables(env: Env, suffix: string): { name: string; kind: string }[] {
   const found: { name: string; kind: string }[] = [];
   for (const name of Object.keys(env)) {
-    if (!name.endsWith(suffix) || name === 'MAX_CONCURRENT_TASKS') continue;
+    if (!name.endsWith(suffix) || name === TOTAL_CAP_SETTING) continue;
     const kind = name.slice(0, -suffix.length).toLowerCase();
     if (!/^[a-z][a-z0-9_]{0,31}$/.test(kind)) {
       throw new ConfigError(name, env[name] ?? '', `a kind name of letters, digits and _ before ${suffix}`);
@@ -147,8 +162,13 @@ function perKindVariables(env: Env, suffix: string): { name: string; kind: strin
 /** `VIDEO_MAX_CONCURRENT`, `IMAGE_MAX_CONCURRENT` and any `<KIND>_MAX_CONCURRENT`. */
 function readCaps(env: Env): ConcurrencyCaps {
   const perKind: Record<string, number> = { video: 2, image: 3 };
-  for (const { name, kind } of perKindVariables(env, CAP_SUFFIX)) perKind[kind] = integer(env, name, perKind[kind] ?? MAX_CAP, 1, MAX_CAP);
-  return { total: integer(env, 'MAX_CONCURRENT_TASKS', 10, 1, MAX_CAP), perKind };
+  for (const { name, kind } of perKindVariables(env, CAP_SUFFIX)) {
+    // Not a kind named "owner".
+    if (name === OWNER_CAP_SETTING) continue;
+    perKind[kind] = integer(env, name, perKind[kind] ?? MAX_CAP, 1, MAX_CAP);
+  }
+  const perOwner = read(env, OWNER_CAP_SETTING) === undefined ? undefined : integer(env, OWNER_CAP_SETTING, MAX_CAP, 1, MAX_CAP);
+  return { total: integer(env, TOTAL_CAP_SETTING, 10, 1, MAX_CAP), perKind, perOwner };
 }
 
 /** `<KIND>_TIMEOUT_SECONDS`: how long one attempt of that kind may run. */

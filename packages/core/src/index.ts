@@ -10,3 +10,4 @@ export * from './webhook.ts';
 export * from './webhook-address.ts';
 export * from './webhook-config.ts';
 export * from './tracing.ts';
+export * from './queue-place.ts';

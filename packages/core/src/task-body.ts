@@ -1,4 +1,5 @@
-import type { JsonValue, Task } from './task.ts';
+import { queueMessage, type QueuePlace } from './queue-place.ts';
+import type { JsonValue, Task, TaskMetadata } from './task.ts';
 import type { TaskStatus } from './status.ts';
 
 /**
@@ -17,6 +18,58 @@ export interface TaskBody {
   completed_at: string | null;
   result: { service: string | null; result: JsonValue | null; duration: number } | null;
   error: { type: string; message: string } | null;
+}
+
+/** A pending task's place, in the REST layer's snake case. */
+export interface QueueBody {
+  position: number | null;
+  ahead: number | null;
+  eta_seconds: number | null;
+  waiting_for: string | null;
+}
+
+/**
+ * `GET /api/v1/tasks/{task_id}?view=full`: the seed's keys first, then what the seed lacks. A
+ * pending task's message is its place in words.
+ */
+export interface FullTaskBody extends TaskBody {
+  kind: string;
+  service: string | null;
+  message: string;
+  input: JsonValue;
+  attempts: number;
+  max_attempts: number;
+  priority: number;
+  run_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  version: number;
+  metadata: TaskMetadata;
+  /** The failed or cancelled task this one re-runs. */
+  retried_from: string | null;
+  queue: QueueBody | null;
+}
+
+export function fullTaskBody(task: Task, place: QueuePlace | undefined): FullTaskBody {
+  return {
+    ...taskBody(task),
+    kind: task.kind,
+    service: task.service,
+    message: place ? queueMessage(place) : (task.message ?? DEFAULT_MESSAGES[task.status]),
+    input: task.input,
+    attempts: task.attempts,
+    max_attempts: task.maxAttempts,
+    priority: task.priority,
+    run_at: formatTimestamp(task.runAt),
+    started_at: task.startedAt ? formatTimestamp(task.startedAt) : null,
+    finished_at: task.finishedAt ? formatTimestamp(task.finishedAt) : null,
+    version: task.version,
+    metadata: task.metadata,
+    retried_from: task.retriedFrom,
+    queue: place
+      ? { position: place.position, ahead: place.ahead, eta_seconds: place.etaSeconds, waiting_for: place.waitingFor }
+      : null,
+  };
 }
 
 /** One element of `GET /api/v1/tasks`. */

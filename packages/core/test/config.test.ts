@@ -17,6 +17,14 @@ describe('loadConfig', () => {
     expect(config.caps).toEqual({ total: 50, perKind: { video: 4, image: 3, audio: 7 } });
   });
 
+  it('reads OWNER_MAX_CONCURRENT as the per-owner cap, not as a cap of a kind named owner', () => {
+    const config = loadConfig({ OWNER_MAX_CONCURRENT: '3' });
+    expect(config.caps.perOwner).toBe(3);
+    expect(config.caps.perKind).toEqual({ video: 2, image: 3 });
+    expect(loadConfig({}).caps.perOwner).toBeUndefined();
+    expect(() => loadConfig({ OWNER_MAX_CONCURRENT: 'none' })).toThrow('Invalid OWNER_MAX_CONCURRENT="none": expected a whole number from 1 to 1000000');
+  });
+
   it('uses postgres storage when DATABASE_URL is set', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u@h:5432/db' }).storageBackend).toBe('postgres');
   });

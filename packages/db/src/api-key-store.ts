@@ -11,6 +11,8 @@ export interface ApiKeyInfo {
   /** The kinds a worker key may claim; null for any kind (and for every non-worker key). */
   kinds: string[] | null;
   name: string | null;
+  /** Its owner's cap on running tasks, over every kind (overrides `OWNER_MAX_CONCURRENT`); null: none of its own. */
+  maxConcurrent: number | null;
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
@@ -27,6 +29,11 @@ export interface NewApiKey {
   worker?: boolean | undefined;
   kinds?: readonly string[] | null | undefined;
   name?: string | undefined;
+  /**
+   * Caps the owner's running tasks, over every kind, cluster-wide, instead of
+   * `OWNER_MAX_CONCURRENT`. With several live keys that set it, the owner gets the highest.
+   */
+  maxConcurrent?: number | undefined;
 }
 
 /** The prefix makes a leaked key recognisable to people and to secret scanners. */
@@ -70,6 +77,7 @@ interface ApiKeyRow {
   worker: boolean;
   kinds: string[] | null;
   name: string | null;
+  max_concurrent: number | null;
   hash: string;
   created_at: Date;
   last_used_at: Date | null;
@@ -84,27 +92,29 @@ function toInfo(row: ApiKeyRow): ApiKeyInfo {
     worker: row.worker,
     kinds: row.kinds,
     name: row.name,
+    maxConcurrent: row.max_concurrent,
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
   };
 }
 
-const INFO_COLUMNS = 'id, owner, admin, worker, kinds, name, created_at, last_used_at, revoked_at';
+const INFO_COLUMNS = 'id, owner, admin, worker, kinds, name, max_concurrent, created_at, last_used_at, revoked_at';
 
 /** `tasklane.api_keys`: creates, lists, revokes and looks up API keys. */
 export class ApiKeyStore {
   constructor(private readonly pool: pg.Pool) {}
 
   /** Creates a key and returns it in full: the only time the secret exists outside the caller's hands. */
-  async create({ owner, admin = false, worker = false, kinds = null, name }: NewApiKey): Promise<{ key: string; info: ApiKeyInfo }> {
+  async create({ owner, admin = false, worker = false, kinds = null, name, maxConcurrent }: NewApiKey): Promise<{ key: string; info: ApiKeyInfo }> {
     if (worker && admin) throw new TypeError('a key is either a worker key or an admin key, not both');
     if (!worker && kinds !== null) throw new TypeError('kinds apply to worker keys only');
     const id = randomBytes(ID_BYTES).toString('hex');
     const secret = randomBytes(SECRET_BYTES).toString('base64url');
     const { rows } = await this.pool.query<ApiKeyRow>(
-      `insert into tasklane.api_keys (id, owner, admin, worker, kinds, name, hash) values ($1, $2, $3, $4, $5, $6, $7) returning ${INFO_COLUMNS}`,
-      [id, owner, admin, worker, kinds === null ? null : [...kinds], name ?? null, hashSecret(secret).toString('hex')],
+      `insert into tasklane.api_keys (id, owner, admin, worker, kinds, name, hash, max_concurrent) values ($1, $2, $3, $4, $5, $6, $7, $8)
+       returning ${INFO_COLUMNS}`,
+      [id, owner, admin, worker, kinds === null ? null : [...kinds], name ?? null, hashSecret(secret).toString('hex'), maxConcurrent ?? null],
     );
     return { key: `${API_KEY_PREFIX}${id}_${secret}`, info: toInfo(rows[0]!) };
   }

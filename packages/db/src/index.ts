@@ -21,3 +21,4 @@ export { encodeCursor, decodeCursor } from './cursor.ts';
 export * from './change-publisher.ts';
 export * from './webhook-store.ts';
 export * from './completion-batcher.ts';
+export * from './queue-places.ts';

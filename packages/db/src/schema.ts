@@ -33,6 +33,8 @@ export interface TasksTable {
   metadata: Json<TaskMetadata | null>;
   retried_from: string | null;
   trace_parent: string | null;
+  /** Its turn in the ready queue (0008); null while not due or not pending. bigint: pg gives text. */
+  fair_rank: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** `tasklane.workers`: one row per live worker process; its lease covers all the tasks it holds. */

@@ -29,6 +29,7 @@ export interface TaskRow {
   metadata: TaskMetadata | null;
   retried_from: string | null;
   trace_parent: string | null;
+  fair_rank: string | null;
 }
 
 export function toTask(row: TaskRow): Task {
@@ -78,7 +79,7 @@ export function snapshotTask(snapshot: Record<string, unknown>): Task {
   return toTask(row);
 }
 
-/** A row of `tasklane.claim_batch`: what a worker needs of a task it just claimed. */
+/** A row of `tasklane.claim_fair` (and `claim_batch`): what a worker needs of a task it just claimed. */
 export interface ClaimedRow {
   id: string;
   kind: string;

@@ -218,17 +218,32 @@ export class TaskStore {
     const metadata = byColumn(prepared, 'metadata');
     const traceParent = byColumn(prepared, 'trace_parent');
     const { rows } = await this.pool.query<InsertedBatch>(
-      `with inserted as (
-         insert into tasklane.tasks
-           (id, kind, service, owner, status, message, input, priority, run_at, max_attempts, idempotency_key, request_hash,
-            webhook, metadata, trace_parent)
-         select x.id, coalesce(x.kind, $4), coalesce(x.service, $6), $3::text, 'pending', 'Task queued', x.input::jsonb,
-                coalesce(x.priority, $8), coalesce(x.run_at, $10, now()), coalesce(x.max_attempts, $12),
-                coalesce(x.idempotency_key, $14), coalesce(x.request_hash, $16), coalesce(x.webhook, $18)::jsonb,
-                coalesce(x.metadata, $20)::jsonb, coalesce(x.trace_parent, $22)
+      `with x as (
+         select x.id, x.input, coalesce(x.kind, $4) as kind, coalesce(x.service, $6) as service,
+                coalesce(x.priority, $8) as priority, coalesce(x.run_at, $10, now()) as run_at,
+                coalesce(x.max_attempts, $12) as max_attempts, coalesce(x.idempotency_key, $14) as idempotency_key,
+                coalesce(x.request_hash, $16) as request_hash, coalesce(x.webhook, $18)::jsonb as webhook,
+                coalesce(x.metadata, $20)::jsonb as metadata, coalesce(x.trace_parent, $22) as trace_parent, x.ord
          from unnest($1::text[], $2::text[], $5::text[], $7::text[], $9::int[], $11::timestamptz[], $13::int[], $15::text[], $17::text[],
                      $19::text[], $21::text[], $23::text[])
-                as x(id, input, kind, service, priority, run_at, max_attempts, idempotency_key, request_hash, webhook, metadata, trace_parent)
+                with ordinality as x(id, input, kind, service, priority, run_at, max_attempts, idempotency_key, request_hash, webhook,
+                                     metadata, trace_parent, ord)
+       ), due as (
+         -- Due tasks go straight into the ready queue after the owner's last one (0008's fair order);
+         -- later ones are ranked by a claim when due.
+         select x.id, g.base + row_number() over (partition by x.kind, x.priority order by x.ord) - 1 as fair_rank
+         from x join (
+           select kind, priority, tasklane.fair_rank_base(kind, $3::text, priority) as base
+           from x where run_at <= now() group by kind, priority
+         ) g using (kind, priority)
+         where x.run_at <= now()
+       ), inserted as (
+         insert into tasklane.tasks
+           (id, kind, service, owner, status, message, input, priority, run_at, max_attempts, idempotency_key, request_hash,
+            webhook, metadata, trace_parent, fair_rank)
+         select x.id, x.kind, x.service, $3::text, 'pending', 'Task queued', x.input::jsonb, x.priority, x.run_at,
+                x.max_attempts, x.idempotency_key, x.request_hash, x.webhook, x.metadata, x.trace_parent, due.fair_rank
+         from x left join due using (id)
          on conflict (owner, idempotency_key) where idempotency_key is not null do nothing
          returning id, idempotency_key
        )

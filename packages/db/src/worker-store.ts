@@ -8,7 +8,7 @@ import { runStatement } from './statements.ts';
 
 type ChangedRow = { id: string; version: number; status: TaskStatus };
 
-const CLAIM = 'select * from tasklane.claim_batch($1, $2, $3::text[], $4, $5::jsonb, $6, $7)';
+const CLAIM = 'select * from tasklane.claim_fair($1, $2, $3::text[], $4, $5::jsonb, $6, $7, $8)';
 
 /** Identifies one attempt of one task held by one worker: the fencing token for every write. */
 export interface Held {
@@ -57,7 +57,6 @@ export class WorkerStore {
     this.retryBaseSeconds = retryBaseSeconds;
   }
 
-  /** Claims up to `max` runnable tasks of the given kinds, within the cluster-wide caps. */
   /** The stored trace contexts of these tasks (those submitted while tracing), by id. */
   async traceParents(ids: readonly string[]): Promise<Map<string, string>> {
     const { rows } = await this.pool.query<{ id: string; trace_parent: string }>(
@@ -67,16 +66,20 @@ export class WorkerStore {
     return new Map(rows.map((r) => [r.id, r.trace_parent]));
   }
 
+  /**
+   * Claims up to `max` runnable tasks of the given kinds, within the cluster-wide caps (per owner
+   * too), in the fair order: priority first, then turns among the owners waiting, each owner FIFO.
+   */
   async claim(max: number, kinds: readonly string[], caps: ConcurrencyCaps): Promise<Task[]> {
     if (max <= 0 || kinds.length === 0) return [];
-    const values = [this.workerId, max, kinds, caps.total, JSON.stringify(caps.perKind), this.leaseSeconds, true];
+    const values = [this.workerId, max, kinds, caps.total, JSON.stringify(caps.perKind), caps.perOwner ?? null, this.leaseSeconds, true];
     let rows: ClaimedRow[];
     try {
       rows = (await runStatement<ClaimedRow>(this.pool, { name: 'tasklane_claim', text: CLAIM, values })).rows;
     } catch (error) {
       // A claim without the cap lock found the caps close after all: claim again, taking turns.
       if ((error as { code?: string }).code !== 'TL001') throw error;
-      values[6] = false;
+      values[7] = false;
       rows = (await runStatement<ClaimedRow>(this.pool, { name: 'tasklane_claim', text: CLAIM, values })).rows;
     }
     const tasks = rows.map((row) => claimedTask(row, this.workerId));

@@ -73,7 +73,7 @@ describe('ApiKeyStore', () => {
   it('lists keys oldest first without secrets or hashes', async () => {
     const listed = await store.list();
     expect(listed.length).toBeGreaterThan(3);
-    for (const key of listed) expect(Object.keys(key).sort()).toEqual(['admin', 'createdAt', 'id', 'kinds', 'lastUsedAt', 'name', 'owner', 'revokedAt', 'worker']);
+    for (const key of listed) expect(Object.keys(key).sort()).toEqual(['admin', 'createdAt', 'id', 'kinds', 'lastUsedAt', 'maxConcurrent', 'name', 'owner', 'revokedAt', 'worker']);
     const times = listed.map((k) => k.createdAt.getTime());
     expect(times).toEqual([...times].sort((a, b) => a - b));
   });

@@ -28,6 +28,7 @@ function task(id: string, version: number, fields: Partial<Task> = {}): Task {
     version,
     metadata: {},
     retriedFrom: null,
+    queue: null,
     ...fields,
   };
 }

@@ -5,9 +5,10 @@ import { ApiKeyStore, type ApiKeyInfo } from '@tasklane/db/limits';
 
 const USAGE = `Usage: tasklane keys <create|list|revoke> [options]
 
-  create --owner <name> [--admin] [--name <label>]
+  create --owner <name> [--admin] [--name <label>] [--max-concurrent <n>]
                   Create a key and print it once. Without --admin the key sees only its owner's
-                  tasks; an admin key sees every owner's.
+                  tasks; an admin key sees every owner's. --max-concurrent caps how many of the
+                  owner's tasks run at once, over every kind, instead of OWNER_MAX_CONCURRENT.
   create --worker [--kinds video,image] [--name <label>]
                   Create a worker key: it may only claim and run tasks of the listed kinds (any
                   kind without --kinds) through the HTTP worker protocol, and nothing else.
@@ -52,7 +53,7 @@ function role(k: ApiKeyInfo): string {
 }
 
 function jsonKey(k: ApiKeyInfo) {
-  return { id: k.id, owner: k.owner, admin: k.admin, worker: k.worker, kinds: k.kinds, name: k.name, created_at: time(k.createdAt), last_used_at: k.lastUsedAt && time(k.lastUsedAt), revoked_at: k.revokedAt && time(k.revokedAt) };
+  return { id: k.id, owner: k.owner, admin: k.admin, worker: k.worker, kinds: k.kinds, name: k.name, max_concurrent: k.maxConcurrent, created_at: time(k.createdAt), last_used_at: k.lastUsedAt && time(k.lastUsedAt), revoked_at: k.revokedAt && time(k.revokedAt) };
 }
 
 /** Opens the database as `tasklane migrate` does, runs `work`, and closes everything. */
@@ -103,6 +104,7 @@ async function create(args: string[]): Promise<number> {
     worker: { type: 'boolean', default: false },
     kinds: { type: 'string' },
     name: { type: 'string' },
+    'max-concurrent': { type: 'string' },
   } as const);
   if (values.help) return help();
   if (positionals.length > 0) throw new KeysUsageError(`unexpected argument "${positionals[0]}"`);
@@ -116,10 +118,24 @@ async function create(args: string[]): Promise<number> {
   const name = values.name;
   if (typeof name === 'string' && (name.trim() === '' || name.length > 200)) throw new KeysUsageError('--name must be 1 to 200 characters');
   const admin = values.admin === true;
-  const { key, info } = await withStore((store) => store.create({ owner, admin, name: typeof name === 'string' ? name : undefined }));
+  const maxConcurrent = maxConcurrentOption(values['max-concurrent']);
+  const { key, info } = await withStore((store) => store.create({ owner, admin, name: typeof name === 'string' ? name : undefined, maxConcurrent }));
   console.log(key);
-  console.error(`Created ${admin ? 'admin ' : ''}key ${info.id} for owner "${owner}". This is the only time the key is shown: store it now.`);
+  const cap = maxConcurrent === undefined ? '' : ` (at most ${maxConcurrent} of its tasks running at once)`;
+  console.error(`Created ${admin ? 'admin ' : ''}key ${info.id} for owner "${owner}"${cap}. This is the only time the key is shown: store it now.`);
   return 0;
+}
+
+/** Bounds as the caps' settings (`OWNER_MAX_CONCURRENT`) have them. */
+const MAX_CAP = 1_000_000;
+
+function maxConcurrentOption(raw: string | boolean | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || value < 1 || value > MAX_CAP) {
+    throw new KeysUsageError(`--max-concurrent must be a whole number from 1 to ${MAX_CAP}, got "${String(raw)}"`);
+  }
+  return value;
 }
 
 async function list(args: string[]): Promise<number> {

@@ -1,4 +1,4 @@
-import type { Task } from '@tasklane/client';
+import { queueSummary, type Task } from '@tasklane/client';
 import { statusLabel } from './task-summary.ts';
 
 const BAR_WIDTH = 24;
@@ -15,7 +15,8 @@ export function progressBar(percent: number, width = BAR_WIDTH): string {
  */
 export function progressLine(task: Task, { columns, note }: { columns?: number | undefined; note?: string | undefined } = {}): string {
   const parts = [task.id, progressBar(task.progress), `${String(task.progress).padStart(3)}%`, statusLabel(task)];
-  const message = task.error ? `${task.error.type}: ${task.error.message}` : task.message;
+  // A queued task's place says more than its message ("queued: 3 ahead, ~40 s").
+  const message = queueSummary(task) ?? (task.error ? `${task.error.type}: ${task.error.message}` : task.message);
   if (message) parts.push(message);
   if (note) parts.push(`(${note})`);
   const line = parts.join('  ').replace(/\s*\n\s*/g, ' ');

@@ -103,7 +103,7 @@ export type GetTaskQueryVariables = Exact<{
 }>;
 
 
-export type GetTaskQuery = { task: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, metadata: JsonValue, retriedFrom: string | null, error: { type: string, message: string, retryable: boolean } | null } | null };
+export type GetTaskQuery = { task: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, metadata: JsonValue, retriedFrom: string | null, error: { type: string, message: string, retryable: boolean } | null, queue: { position: number | null, ahead: number | null, etaSeconds: number | null, waitingFor: string | null } | null } | null };
 
 export type ListTasksQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -118,6 +118,8 @@ export type ListTasksQueryVariables = Exact<{
 
 
 export type ListTasksQuery = { tasks: { edges: Array<{ node: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, metadata: JsonValue, retriedFrom: string | null, error: { type: string, message: string, retryable: boolean } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null };
+
+export type QueueFieldsFragment = { queue: { position: number | null, ahead: number | null, etaSeconds: number | null, waitingFor: string | null } | null };
 
 export type QueueStatsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -145,7 +147,7 @@ export type TaskUpdatedSubscriptionVariables = Exact<{
 }>;
 
 
-export type TaskUpdatedSubscription = { taskUpdated: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, metadata: JsonValue, retriedFrom: string | null, error: { type: string, message: string, retryable: boolean } | null } };
+export type TaskUpdatedSubscription = { taskUpdated: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, metadata: JsonValue, retriedFrom: string | null, error: { type: string, message: string, retryable: boolean } | null, queue: { position: number | null, ahead: number | null, etaSeconds: number | null, waitingFor: string | null } | null } };
 
 export type TasksUpdatedSubscriptionVariables = Exact<{
   filter?: TaskFilter | null | undefined;
@@ -172,6 +174,16 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const QueueFieldsFragmentDoc = new TypedDocumentString(`
+    fragment QueueFields on Task {
+  queue {
+    position
+    ahead
+    etaSeconds
+    waitingFor
+  }
+}
+    `, {"fragmentName":"QueueFields"}) as unknown as TypedDocumentString<QueueFieldsFragment, unknown>;
 export const TaskFieldsFragmentDoc = new TypedDocumentString(`
     fragment TaskFields on Task {
   id
@@ -261,9 +273,18 @@ export const GetTaskDocument = new TypedDocumentString(`
     query GetTask($id: ID!) {
   task(id: $id) {
     ...TaskFields
+    ...QueueFields
   }
 }
-    fragment TaskFields on Task {
+    fragment QueueFields on Task {
+  queue {
+    position
+    ahead
+    etaSeconds
+    waitingFor
+  }
+}
+fragment TaskFields on Task {
   id
   kind
   service
@@ -431,9 +452,18 @@ export const TaskUpdatedDocument = new TypedDocumentString(`
     subscription TaskUpdated($id: ID!) {
   taskUpdated(id: $id) {
     ...TaskFields
+    ...QueueFields
   }
 }
-    fragment TaskFields on Task {
+    fragment QueueFields on Task {
+  queue {
+    position
+    ahead
+    etaSeconds
+    waitingFor
+  }
+}
+fragment TaskFields on Task {
   id
   kind
   service

@@ -4,6 +4,7 @@ import * as apiKeys from './0002-api-keys.ts';
 import * as rateLimits from './0003-rate-limits.ts';
 import * as fastClaim from './0004-fast-claim.ts';
 import * as workerKeys from './0007-worker-keys.ts';
+import * as fairQueues from './0008-fair-queues.ts';
 import * as operations from './0010-operations.ts';
 import * as webhooks from './0011-webhooks.ts';
 
@@ -14,6 +15,7 @@ export const migrations: Record<string, Migration> = {
   '0003-rate-limits': rateLimits,
   '0004-fast-claim': fastClaim,
   '0007-worker-keys': workerKeys,
+  '0008-fair-queues': fairQueues,
   '0010-operations': operations,
   '0011-webhooks': webhooks,
 };

@@ -1,5 +1,6 @@
 import { TASK_STATUSES, type Task, type TaskErrorInfo, type TaskStatus } from '@tasklane/core';
 import { builder } from './builder.ts';
+import { loadQueuePlace, QueuePlaceRef } from './queue-place-type.ts';
 
 /** GraphQL enum names are upper case by convention; their values are the seed's lowercase statuses. */
 export const TaskStatusEnum = builder.enumType('TaskStatus', {
@@ -32,6 +33,13 @@ builder.node(TaskRef, {
     status: t.field({ type: TaskStatusEnum, resolve: (task) => task.status }),
     progress: t.exposeInt('progress', { description: 'Percent done, 0-100.' }),
     message: t.exposeString('message', { nullable: true, description: 'The latest human-readable message.' }),
+    queue: t.field({
+      type: QueuePlaceRef,
+      nullable: true,
+      description:
+        'Where it stands in its queue while pending (one indexed count per pending task asked about); null in every other status.',
+      resolve: (task, _args, ctx) => (task.status === 'pending' ? loadQueuePlace(ctx, task) : null),
+    }),
     input: t.field({ type: 'JSON', description: 'What the task was submitted with.', resolve: (task) => task.input }),
     result: t.field({
       type: 'JSON',

@@ -35,6 +35,9 @@ const taskHeaders = {
 
 const taskIdParam = { $ref: '#/components/parameters/TaskId' };
 
+/** The seed's GET keys, in its order: the plain body has exactly these, the full view starts with them. */
+const SEED_KEYS = ['task_id', 'status', 'progress', 'created_at', 'updated_at', 'completed_at', 'result', 'error'] as const;
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
@@ -133,11 +136,15 @@ export const openApiDocument = {
         description:
           'The seed\'s primary polling endpoint. Send If-None-Match with the last ETag to get a bodiless 304 while nothing ' +
           'changed; add ?wait=N to hold the request up to N seconds until the task changes. Retry-After suggests when to poll again.',
-        parameters: [{ $ref: '#/components/parameters/Wait' }, { $ref: '#/components/parameters/IfNoneMatch' }],
+        parameters: [{ $ref: '#/components/parameters/Wait' }, { $ref: '#/components/parameters/View' }, { $ref: '#/components/parameters/IfNoneMatch' }],
         responses: {
-          '200': { description: 'The task', headers: taskHeaders, content: { 'application/json': { schema: { $ref: '#/components/schemas/Task' } } } },
+          '200': {
+            description: 'The task: the seed\'s keys exactly, or with ?view=full the seed\'s keys and then kind, input, attempts, queue, …',
+            headers: taskHeaders,
+            content: { 'application/json': { schema: { oneOf: [{ $ref: '#/components/schemas/Task' }, { $ref: '#/components/schemas/TaskFull' }] } } },
+          },
           '304': { description: 'Not modified: the If-None-Match tag is current', headers: taskHeaders },
-          '400': problemResponse('`wait` is not a whole number from 0 to 60'),
+          '400': problemResponse('`wait` is not a whole number from 0 to 60, or `view` is not "full"'),
           '404': problemResponse('No such task (or not the caller\'s, or expired)'),
         },
       },
@@ -328,7 +335,7 @@ export const openApiDocument = {
       Task: {
         type: 'object',
         description: 'The seed\'s GET body. Keys always appear, in this order.',
-        required: ['task_id', 'status', 'progress', 'created_at', 'updated_at', 'completed_at', 'result', 'error'],
+        required: [...SEED_KEYS],
         additionalProperties: false,
         properties: {
           task_id: { type: 'string', examples: ['vid_01jh8x2c3d4e5f6g7h8j9k0m1n'] },
@@ -476,6 +483,48 @@ export const openApiDocument = {
           },
         ],
       },
+      TaskFull: {
+        type: 'object',
+        description: '?view=full: the seed\'s keys, then the fields the seed lacks. A pending task\'s message is its place in words.',
+        required: [...SEED_KEYS, 'kind', 'service', 'message', 'input', 'attempts', 'max_attempts', 'priority', 'run_at', 'started_at', 'finished_at', 'version', 'metadata', 'retried_from', 'queue'],
+        properties: {
+          ...Object.fromEntries(SEED_KEYS.map((key) => [key, { $ref: `#/components/schemas/Task/properties/${key}` }])),
+          kind: { type: 'string', examples: ['video'] },
+          service: { type: ['string', 'null'] },
+          message: { type: 'string', examples: ['Waiting: 3 ahead; VIDEO_MAX_CONCURRENT (2) reached'] },
+          input: { description: 'What the task was submitted with' },
+          attempts: { type: 'integer', minimum: 0 },
+          max_attempts: { type: 'integer', minimum: 1 },
+          priority: { type: 'integer' },
+          run_at: timestamp,
+          started_at: { oneOf: [timestamp, { type: 'null' }] },
+          finished_at: { oneOf: [timestamp, { type: 'null' }] },
+          version: { type: 'integer', minimum: 1 },
+          metadata: { $ref: '#/components/schemas/Metadata' },
+          retried_from: { type: ['string', 'null'], description: 'The failed or cancelled task this one re-runs' },
+          queue: {
+            description: 'While pending: its place in its kind\'s queue (claim order: priority, then turns among owners); counts only',
+            oneOf: [
+              {
+                type: 'object',
+                required: ['position', 'ahead', 'eta_seconds', 'waiting_for'],
+                additionalProperties: false,
+                properties: {
+                  position: { type: ['integer', 'null'], minimum: 1, description: '1 = next of its kind to start; null while scheduled for later' },
+                  ahead: { type: ['integer', 'null'], minimum: 0 },
+                  eta_seconds: { type: ['integer', 'null'], minimum: 0, description: 'From recent run times of its kind and the free slots; null while unknown' },
+                  waiting_for: {
+                    type: ['string', 'null'],
+                    description: 'The full cap (<KIND>_MAX_CONCURRENT, MAX_CONCURRENT_TASKS, OWNER_MAX_CONCURRENT), no_worker, run_at; null when only the tasks ahead hold it',
+                    examples: ['VIDEO_MAX_CONCURRENT'],
+                  },
+                },
+              },
+              { type: 'null' },
+            ],
+          },
+        },
+      },
       Problem: {
         type: 'object',
         description: 'RFC 9457 problem details',
@@ -501,6 +550,12 @@ export const openApiDocument = {
         schema: { type: 'integer', minimum: 0, maximum: MAX_WAIT_SECONDS, default: 0 },
       },
       Owner: { name: 'owner', in: 'query', description: "Another owner's secret (admin keys only); default the caller's", schema: { type: 'string' } },
+      View: {
+        name: 'view',
+        in: 'query',
+        description: 'full: add the fields the seed lacks (kind, input, attempts, queue place, …) after the seed\'s keys',
+        schema: { type: 'string', enum: ['full'] },
+      },
       IfNoneMatch: { name: 'If-None-Match', in: 'header', description: 'The ETag of the state you hold', schema: { type: 'string' } },
       IdempotencyKey: {
         name: 'Idempotency-Key',

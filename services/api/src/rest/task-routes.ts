@@ -1,12 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { TaskNotCancellableError, TaskNotFoundError, isTaskId, isTerminal, type Task } from '@tasklane/core';
-import type { Scope } from '@tasklane/db';
+import { queuePlaces, type Scope } from '@tasklane/db';
 import type { AppContext } from '../app-context.ts';
 import { parseWait, versionFromIfNoneMatch } from './polling.ts';
 import { HttpProblem, problem, sendProblem } from './problem.ts';
 import { JSON_CONTENT_TYPE, sendTask } from './send-task.ts';
-import { cancelledBody } from '@tasklane/core';
+import { cancelledBody, fullTaskBody } from '@tasklane/core';
 
 interface TaskParams {
   task_id: string;
@@ -42,9 +42,11 @@ export function registerTaskRoutes(api: FastifyInstance, ctx: AppContext): void 
   // The hot path: one indexed read, one hand-built JSON string. Ids that cannot be ours are
   // answered as unknown without touching the database.
   const getOptions = { config: { corsRequestHeaders: ['if-none-match'] } };
-  api.get<{ Params: TaskParams; Querystring: { wait?: string } }>('/v1/tasks/:task_id', getOptions, async (request, reply) => {
+  api.get<{ Params: TaskParams; Querystring: { wait?: string; view?: string } }>('/v1/tasks/:task_id', getOptions, async (request, reply) => {
     const id = request.params.task_id;
     const wait = parseWait(request.query.wait);
+    const view = request.query.view;
+    if (view !== undefined && view !== 'full') throw HttpProblem.invalid('view', 'must be "full", or left out for the seed\'s keys only');
     if (!isTaskId(id)) throw HttpProblem.taskNotFound(id);
     const { scope } = request.caller;
     let task = await ctx.store.get(id, scope);
@@ -60,7 +62,9 @@ export function registerTaskRoutes(api: FastifyInstance, ctx: AppContext): void 
         if (!task) throw HttpProblem.taskNotFound(id);
       }
     }
-    return sendTask(reply, task, 200, ifNoneMatch);
+    if (view !== 'full') return sendTask(reply, task, 200, ifNoneMatch);
+    const place = task.status === 'pending' ? (await queuePlaces(ctx.pool, [task], ctx.config.caps)).get(task.id) : undefined;
+    return sendTask(reply, task, 200, ifNoneMatch, JSON.stringify(fullTaskBody(task, place)));
   });
 
   api.delete<{ Params: TaskParams }>('/v1/tasks/:task_id', async (request, reply) => {
