@@ -1,5 +1,6 @@
 import { ConfigError } from './errors.ts';
 import { readHardening, type HardeningSettings } from './hardening-config.ts';
+import { isValidKind } from './ids.ts';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type StorageBackend = 'postgres' | 'embedded' | 'memory';
@@ -71,6 +72,15 @@ export interface Config {
   workerHealthPort: number | undefined;
   /** Body, input and GraphQL document limits, introspection and allowed browser origins. */
   hardening: HardeningSettings;
+  /** Which kinds a submission may have besides those workers have registered (`TASK_KINDS`). */
+  taskKinds: TaskKindsSetting;
+}
+
+/** `TASK_KINDS`: kinds declared before their workers are deployed, or `*` for any kind. */
+export interface TaskKindsSetting {
+  declared: string[];
+  /** `TASK_KINDS=*`: every well-formed kind is accepted, registered or not. */
+  any: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -159,6 +169,17 @@ function readTimeouts(env: Env): Record<string, number> {
   return timeouts;
 }
 
+function readTaskKinds(env: Env): TaskKindsSetting {
+  const raw = read(env, 'TASK_KINDS');
+  if (raw === undefined) return { declared: [], any: false };
+  if (raw === '*') return { declared: [], any: true };
+  const declared = raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  if (declared.some((kind) => !isValidKind(kind))) {
+    throw new ConfigError('TASK_KINDS', raw, 'a comma-separated list of kinds (1-32 lowercase letters, digits or _, starting with a letter) such as video,image, or * for any kind');
+  }
+  return { declared: [...new Set(declared)], any: false };
+}
+
 const MAX_RATE_LIMIT = 1_000_000;
 
 function readRateLimits(env: Env, auth: 'on' | 'off', redisUrl: string | undefined): RateLimitSettings {
@@ -221,5 +242,6 @@ export function loadConfig(env: Env = process.env): Config {
     databasePreparedStatements: oneOf<PreparedStatementsMode>(env, 'DATABASE_PREPARED_STATEMENTS', ['auto', 'on', 'off'], 'auto'),
     workerHealthPort: read(env, 'WORKER_HEALTH_PORT') === undefined ? undefined : integer(env, 'WORKER_HEALTH_PORT', 0, 0, 65535),
     hardening: readHardening(env, oneOf(env, 'AUTH', ['on', 'off'], 'off')),
+    taskKinds: readTaskKinds(env),
   };
 }

@@ -5,6 +5,8 @@ import { DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, MAX_PRIORITY, type JsonValue,
 
 /** Largest accepted `input`, as serialized JSON. */
 export const DEFAULT_MAX_INPUT_BYTES = 64 * 1024;
+/** Deepest accepted nesting of arrays and objects in `input`; `{}` is 1 deep. */
+export const DEFAULT_MAX_INPUT_DEPTH = 32;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 export const MAX_SERVICE_LENGTH = 100;
 /** Longest progress or error message kept; a handler's longer text is cut, not refused. */
@@ -53,20 +55,68 @@ function toJsonText(value: unknown): string | undefined {
   }
 }
 
-/** Checks a submission and fills its defaults; throws a `ValidationError` naming the field. */
-export function validateNewTask(task: NewTask, maxInputBytes = DEFAULT_MAX_INPUT_BYTES): ValidNewTask {
-  if (typeof task.kind !== 'string' || !isValidKind(task.kind)) {
-    throw new ValidationError('kind', 'must be 1-32 lowercase letters, digits or _, starting with a letter (e.g. "video")');
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Whether arrays and objects nest deeper than `max`. A loop with its own stack, not recursion:
+ * 5,000 nested arrays must get this answer, not a stack overflow (which JSON.stringify and every
+ * recursive walk after it would hit, at a depth that differs between Node.js versions).
+ */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 1 }];
+  while (stack.length > 0) {
+    const { value: node, depth } = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: depth + 1 });
+    }
   }
-  const input = task.input ?? {};
+  return false;
+}
+
+/** The limits a submission is checked against. */
+export interface InputLimits {
+  /** `MAX_INPUT_BYTES`. @default 64 KiB */
+  maxInputBytes?: number;
+  /** `MAX_INPUT_DEPTH`. @default 32 */
+  maxInputDepth?: number;
+}
+
+/**
+ * Checks a task's `input`: a JSON object (handlers read named fields from it), nested at most
+ * `maxInputDepth` deep. Returns its JSON text. Every submit path (REST, GraphQL, bulk, the store
+ * itself) comes through here, so they all answer the same.
+ */
+export function validateInput(input: unknown, { maxInputBytes = DEFAULT_MAX_INPUT_BYTES, maxInputDepth = DEFAULT_MAX_INPUT_DEPTH }: InputLimits = {}): string {
+  if (!isPlainObject(input)) {
+    const got = input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input === 'string' ? 'a string' : `a ${typeof input}`;
+    throw new ValidationError('input', `must be a JSON object such as {"prompt": "a cat"}, not ${got}`);
+  }
+  // Before serializing: JSON.stringify recurses, and a deep enough value overflows its stack.
+  if (nestsDeeperThan(input, maxInputDepth)) {
+    throw new ValidationError('input', `must nest arrays and objects at most ${maxInputDepth} levels deep (MAX_INPUT_DEPTH)`);
+  }
   const inputText = toJsonText(input);
-  // A top-level Infinity or NaN (JSON.parse gives Infinity for 1e999) serializes as null.
-  if (inputText === undefined || inputText === 'null') throw new ValidationError('input', 'must be JSON');
+  if (inputText === undefined) throw new ValidationError('input', 'must be JSON');
   // Byte length only matters near the limit: a string has at most 3 UTF-8 bytes per UTF-16 unit.
   if (inputText.length * 3 > maxInputBytes && Buffer.byteLength(inputText) > maxInputBytes) {
     throw new ValidationError('input', `must be at most ${maxInputBytes} bytes of JSON`);
   }
   if (UNSTORABLE_ESCAPE.test(inputText)) throw new ValidationError('input', `must not contain ${UNSTORABLE_RULE}`);
+  return inputText;
+}
+
+/** Checks a submission and fills its defaults; throws a `ValidationError` naming the field. */
+export function validateNewTask(task: NewTask, limits: InputLimits = {}): ValidNewTask {
+  if (typeof task.kind !== 'string' || !isValidKind(task.kind)) {
+    throw new ValidationError('kind', 'must be 1-32 lowercase letters, digits or _, starting with a letter (e.g. "video")');
+  }
+  // Left out, it is {}; an explicit null is a value, and not an object.
+  const input = task.input === undefined ? {} : task.input;
+  const inputText = validateInput(input, limits);
   const service = task.service ?? null;
   if (service !== null && (typeof service !== 'string' || service.length === 0 || service.length > MAX_SERVICE_LENGTH)) {
     throw new ValidationError('service', `must be a string of 1-${MAX_SERVICE_LENGTH} characters`);

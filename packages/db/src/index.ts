@@ -11,6 +11,7 @@ export * from './database-url.ts';
 export * from './task-row.ts';
 export * from './task-store.ts';
 export * from './worker-store.ts';
+export * from './kind-registry.ts';
 export * from './maintenance.ts';
 export * from './event-bus.ts';
 export * from './task-feed.ts';

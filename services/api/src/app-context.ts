@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Config } from '@tasklane/core';
-import type { EventBus, TaskFeed, TaskStore } from '@tasklane/db';
+import type { EventBus, KindRegistry, TaskFeed, TaskStore } from '@tasklane/db';
 import type { KeyVerifier } from './auth/key-verifier.ts';
 import type { OwnerLimits } from './rate-limit/owner-limits.ts';
 
@@ -9,6 +9,8 @@ export interface AppContext {
   config: Config;
   pool: pg.Pool;
   store: TaskStore;
+  /** Which kinds workers serve: the submit check (`TASK_KINDS`) and the live workers per kind. */
+  kinds: KindRegistry;
   bus: EventBus;
   feed: TaskFeed;
   /** Per-owner submission and subscription limits, shared by every API process. */

@@ -1,5 +1,5 @@
 import type { Config } from '@tasklane/core';
-import { createPool, TaskFeed, TaskStore } from '@tasklane/db';
+import { createPool, KindRegistry, TaskFeed, TaskStore } from '@tasklane/db';
 import { createEventBus } from '@tasklane/db/redis';
 import { ApiKeyStore } from '@tasklane/db/limits';
 import type { AppContext } from './app-context.ts';
@@ -33,7 +33,13 @@ export async function createAppContext(
     redisUrl: config.redisUrl,
     ...(onBusError ? { onError: onBusError } : {}),
   });
-  const store = new TaskStore(pool, { onChanges: publish, maxInputBytes: config.hardening.maxInputBytes });
+  const kinds = new KindRegistry(pool, { declared: config.taskKinds.declared, anyKind: config.taskKinds.any });
+  const store = new TaskStore(pool, {
+    onChanges: publish,
+    maxInputBytes: config.hardening.maxInputBytes,
+    maxInputDepth: config.hardening.maxInputDepth,
+    kinds,
+  });
   await bus.start();
   const feed = new TaskFeed(store, bus);
   const limits = await OwnerLimits.open(config.rateLimits, pool, config.redisUrl, onLimiterError ? { onError: onLimiterError } : {});
@@ -41,6 +47,7 @@ export async function createAppContext(
     config,
     pool,
     store,
+    kinds,
     bus,
     feed,
     limits,

@@ -3,6 +3,7 @@ import * as tasks from './0001-tasks.ts';
 import * as apiKeys from './0002-api-keys.ts';
 import * as rateLimits from './0003-rate-limits.ts';
 import * as fastClaim from './0004-fast-claim.ts';
+import * as workerKinds from './0005-worker-kinds.ts';
 
 /** Every migration, in order. Names sort lexically; never rename or edit one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002-api-keys': apiKeys,
   '0003-rate-limits': rateLimits,
   '0004-fast-claim': fastClaim,
+  '0005-worker-kinds': workerKinds,
 };

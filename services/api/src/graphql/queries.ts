@@ -86,6 +86,7 @@ builder.queryFields((t) => ({
         processingByKind: cluster.processingByKind,
         caps: ctx.app.config.caps,
         oldestPendingAgeSeconds: stats.oldestPendingAgeSeconds,
+        kinds: await ctx.app.kinds.statuses(),
       };
     },
   }),
