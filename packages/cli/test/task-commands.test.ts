@@ -123,10 +123,16 @@ describe('submit', () => {
     expect(reason(stderr)).toMatch(/input: must be a JSON object/);
   });
 
-  it('exits 4 naming the limit and the setting when the input nests too deep', async () => {
-    const { code, stderr } = await run(['submit', 'cli_deep', '--input', `{"a":${'['.repeat(5000)}${']'.repeat(5000)}}`], env);
+  it('exits 4 naming the limit and the setting when the input nests deeper than the server allows', async () => {
+    const { code, stderr } = await run(['submit', 'cli_deep', '--input', `{"a":${'['.repeat(40)}${']'.repeat(40)}}`], env);
     expect(code).toBe(4);
     expect(reason(stderr)).toMatch(/input: must nest arrays and objects at most 32 levels deep \(MAX_INPUT_DEPTH\)/);
+  });
+
+  it('exits 4 naming input, not a failed connection, for 5,000 nested arrays', async () => {
+    const { code, stderr } = await run(['submit', 'cli_deep', '--input', `{"a":${'['.repeat(5000)}${']'.repeat(5000)}}`], env);
+    expect(code).toBe(4);
+    expect(reason(stderr)).toMatch(/input: must nest arrays and objects at most 1000 levels deep \(the most MAX_INPUT_DEPTH allows\)/);
   });
 
   it('exits 4 on a bad option value and on a missing kind', async () => {

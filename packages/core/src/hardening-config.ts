@@ -1,5 +1,6 @@
 import { ConfigError } from './errors.ts';
-import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_INPUT_DEPTH } from './validate.ts';
+import { DEFAULT_MAX_INPUT_DEPTH, MAX_INPUT_DEPTH_CEILING } from './input-shape.ts';
+import { DEFAULT_MAX_INPUT_BYTES } from './validate.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -101,8 +102,7 @@ export function readHardening(env: Env, auth: 'on' | 'off'): HardeningSettings {
   return {
     maxBodyBytes,
     maxInputBytes: whole(env, 'MAX_INPUT_BYTES', DEFAULT_MAX_INPUT_BYTES, 2, 1024 * 1024 * 1024),
-    // Past a few thousand, serializing and storing the input would recurse too deep to be safe.
-    maxInputDepth: whole(env, 'MAX_INPUT_DEPTH', DEFAULT_MAX_INPUT_DEPTH, 1, 1000),
+    maxInputDepth: whole(env, 'MAX_INPUT_DEPTH', DEFAULT_MAX_INPUT_DEPTH, 1, MAX_INPUT_DEPTH_CEILING),
     graphql: {
       maxDepth: whole(env, 'GRAPHQL_MAX_DEPTH', DEFAULT_GRAPHQL_LIMITS.maxDepth, 1, 1000),
       maxCost: whole(env, 'GRAPHQL_MAX_COST', DEFAULT_GRAPHQL_LIMITS.maxCost, 1, 100_000_000),

@@ -4,4 +4,5 @@ export * from './errors.ts';
 export * from './ids.ts';
 export * from './config.ts';
 export * from './validate.ts';
+export * from './input-shape.ts';
 export * from './hardening-config.ts';

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from './errors.ts';
 import { isValidKind } from './ids.ts';
+import { checkInputShape, DEFAULT_MAX_INPUT_DEPTH } from './input-shape.ts';
 import { DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, MAX_PRIORITY, type JsonValue, type NewTask } from './task.ts';
 
 /** Largest accepted `input`, as serialized JSON. */
 export const DEFAULT_MAX_INPUT_BYTES = 64 * 1024;
-/** Deepest accepted nesting of arrays and objects in `input`; `{}` is 1 deep. */
-export const DEFAULT_MAX_INPUT_DEPTH = 32;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 export const MAX_SERVICE_LENGTH = 100;
 /** Longest progress or error message kept; a handler's longer text is cut, not refused. */
@@ -55,28 +54,6 @@ function toJsonText(value: unknown): string | undefined {
   }
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * Whether arrays and objects nest deeper than `max`. A loop with its own stack, not recursion:
- * 5,000 nested arrays must get this answer, not a stack overflow (which JSON.stringify and every
- * recursive walk after it would hit, at a depth that differs between Node.js versions).
- */
-export function nestsDeeperThan(value: unknown, max: number): boolean {
-  const stack: { value: unknown; depth: number }[] = [{ value, depth: 1 }];
-  while (stack.length > 0) {
-    const { value: node, depth } = stack.pop()!;
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth > max) return true;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) {
-      if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: depth + 1 });
-    }
-  }
-  return false;
-}
-
 /** The limits a submission is checked against. */
 export interface InputLimits {
   /** `MAX_INPUT_BYTES`. @default 64 KiB */
@@ -91,14 +68,7 @@ export interface InputLimits {
  * itself) comes through here, so they all answer the same.
  */
 export function validateInput(input: unknown, { maxInputBytes = DEFAULT_MAX_INPUT_BYTES, maxInputDepth = DEFAULT_MAX_INPUT_DEPTH }: InputLimits = {}): string {
-  if (!isPlainObject(input)) {
-    const got = input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input === 'string' ? 'a string' : `a ${typeof input}`;
-    throw new ValidationError('input', `must be a JSON object such as {"prompt": "a cat"}, not ${got}`);
-  }
-  // Before serializing: JSON.stringify recurses, and a deep enough value overflows its stack.
-  if (nestsDeeperThan(input, maxInputDepth)) {
-    throw new ValidationError('input', `must nest arrays and objects at most ${maxInputDepth} levels deep (MAX_INPUT_DEPTH)`);
-  }
+  checkInputShape(input, maxInputDepth);
   const inputText = toJsonText(input);
   if (inputText === undefined) throw new ValidationError('input', 'must be JSON');
   // Byte length only matters near the limit: a string has at most 3 UTF-8 bytes per UTF-16 unit.
