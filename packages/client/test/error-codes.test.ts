@@ -33,8 +33,10 @@ function workspaceFile(specifier: string): string {
       return false;
     }
   })!;
-  const pkg = JSON.parse(readFileSync(resolve(dir, 'package.json'), 'utf8')) as { exports: Record<string, string> };
-  return resolve(dir, pkg.exports[sub ? `.${sub}` : '.']!);
+  const pkg = JSON.parse(readFileSync(resolve(dir, 'package.json'), 'utf8')) as { exports: Record<string, string | { default: string }> };
+  const target = pkg.exports[sub ? `.${sub}` : '.']!;
+  // The source (`default`), which the built files mirror one to one.
+  return resolve(dir, typeof target === 'string' ? target : target.default);
 }
 
 /** Every module the file imports at run time, followed through relative and workspace imports. */
