@@ -10,7 +10,7 @@ export const WORKER_MAIN = fileURLToPath(new URL('../../services/worker/src/main
 const TSX = import.meta.resolve('tsx');
 
 /** Settings the test must control; inherited values would change what the processes do. */
-const CONTROLLED = /^(DATABASE_URL|PORT|HOST|LOG_LEVEL|EVENT_BUS|REDIS_URL|AUTH|WORKER_CONCURRENCY|LEASE_SECONDS|.*_MAX_CONCURRENT|MAX_CONCURRENT_TASKS|TASK_STORAGE_BACKEND|.*DATABASE_URL)$/;
+const CONTROLLED = /^(DATABASE_URL|PORT|HOST|LOG_LEVEL|EVENT_BUS|REDIS_URL|AUTH|WORKER_CONCURRENCY|LEASE_SECONDS|.*_MAX_CONCURRENT|MAX_CONCURRENT_TASKS|TASK_STORAGE_BACKEND|TASK_KINDS|.*DATABASE_URL)$/;
 
 /** One real Tasklane process (`node --import tsx <main>`), with its output kept for the checks. */
 export class Proc {

@@ -59,7 +59,8 @@ describe('fuzzed requests against a live API process', () => {
     const env = { DATABASE_URL: database.url, MAX_CONCURRENT_TASKS: '32', VIDEO_MAX_CONCURRENT: '16', IMAGE_MAX_CONCURRENT: '16' };
     // AUTH=on with the default limits: the fuzzer has its own key (and sends broken ones), the
     // checked tasks belong to another owner, so neither can see or cancel the other's tasks.
-    api = new Proc('api', API_MAIN, { ...env, AUTH: 'on', PORT: String(port), LOG_LEVEL: 'warn' });
+    // The decoys' kind has no worker, so that they stay pending: it is declared, not registered.
+    api = new Proc('api', API_MAIN, { ...env, AUTH: 'on', PORT: String(port), LOG_LEVEL: 'warn', TASK_KINDS: 'decoy' });
     worker = new Proc('worker', WORKER_MAIN, { ...env, WORKER_CONCURRENCY: '16', LOG_LEVEL: 'warn' });
     await waitReady(base, 90_000);
     const pool = createPool({ connectionString: database.url, max: 1 });

@@ -143,6 +143,24 @@ describe('submit', () => {
     expect(reason(stderr)).toMatch(/BAD_USER_INPUT/);
   });
 
+  it.each([['"x"'], ['[1]'], ['5'], ['null']])('exits 4 naming input when the input %s is not a JSON object', async (input) => {
+    const { code, stderr } = await run(['submit', 'cli_obj', '--input', input], env);
+    expect(code).toBe(4);
+    expect(reason(stderr)).toMatch(/input: must be a JSON object/);
+  });
+
+  it('exits 4 naming the limit and the setting when the input nests deeper than the server allows', async () => {
+    const { code, stderr } = await run(['submit', 'cli_deep', '--input', `{"a":${'['.repeat(40)}${']'.repeat(40)}}`], env);
+    expect(code).toBe(4);
+    expect(reason(stderr)).toMatch(/input: must nest arrays and objects at most 32 levels deep \(MAX_INPUT_DEPTH\)/);
+  });
+
+  it('exits 4 naming input, not a failed connection, for 5,000 nested arrays', async () => {
+    const { code, stderr } = await run(['submit', 'cli_deep', '--input', `{"a":${'['.repeat(5000)}${']'.repeat(5000)}}`], env);
+    expect(code).toBe(4);
+    expect(reason(stderr)).toMatch(/input: must nest arrays and objects at most 1000 levels deep \(the most MAX_INPUT_DEPTH allows\)/);
+  });
+
   it('exits 4 on a bad option value and on a missing kind', async () => {
     const bad = await run(['submit', 'cli_x', '--priority', 'high'], env);
     expect(bad.code).toBe(4);
@@ -334,5 +352,25 @@ describe('retry, bulk cancel and metadata', () => {
     const malformed = await run(['list', '--metadata', 'customer'], env);
     expect(malformed.code).toBe(4);
     expect(reason(malformed.stderr)).toContain('list: --metadata takes key=value, got "customer"');
+  });
+});
+
+describe('submit to a server that checks kinds', () => {
+  let checking: ApiProcess;
+  beforeAll(async () => {
+    checking = await startApiProcess({ databaseUrl: db.url, env: { TASK_KINDS: 'cli_known' } });
+  }, 180_000);
+  afterAll(() => checking?.stop());
+
+  it('exits 4 naming the known kinds when no worker serves the kind', async () => {
+    const { code, stderr } = await run(['submit', 'cli_typo'], { TASKLANE_URL: checking.origin });
+    expect(code).toBe(4);
+    expect(reason(stderr)).toMatch(/kind: no worker serves "cli_typo" and TASK_KINDS does not declare it; known kinds: cli_known/);
+  });
+
+  it('queues a kind that TASK_KINDS declares', async () => {
+    const { code, stdout } = await run(['submit', 'cli_known', '--json'], { TASKLANE_URL: checking.origin });
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ kind: 'cli_known', status: 'PENDING' });
   });
 });

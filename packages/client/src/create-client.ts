@@ -14,6 +14,7 @@ import {
 import { createHttpTransport } from './http-transport.ts';
 import { asArray, asDateTime, listAllTasks, listTaskPage } from './list-tasks.ts';
 import { DEFAULT_POLL_SCHEDULE, DEFAULT_RECONNECT } from './poll-schedule.ts';
+import { checkSubmittedInput } from './submitted-input.ts';
 import type { BulkFilter, BulkResult, CancelResult, CancelledTask, CompletedTask, ListFilter, SubmitInput, Task, TaskPage } from './task-types.ts';
 import { waitForTask, type WaitForOptions } from './wait-for-task.ts';
 import { watchAllTasks, type WatchAllFilter } from './watch-all-tasks.ts';
@@ -123,6 +124,7 @@ export function createTasklaneClient(options: TasklaneClientOptions): TasklaneCl
     wsUrl,
 
     async submit(input, { signal } = {}) {
+      checkSubmittedInput(input.input);
       const { runAt, ...rest } = input;
       const variables = { input: { ...rest, runAt: runAt instanceof Date ? runAt.toISOString() : runAt } };
       const { submitTask } = await request(SubmitTaskDocument, variables, signal);

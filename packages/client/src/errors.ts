@@ -1,37 +1,20 @@
+import { SERVER_ERROR_CODES, type ServerErrorCode } from '@tasklane/core/errors';
 import type { CancelledTask, FailedTask, Task } from './task-types.ts';
 
 /**
- * The `extensions.code` values the API sends, plus `INTERNAL_SERVER_ERROR` for masked errors and
- * `BAD_RESPONSE` for an answer that was not GraphQL. A code this client does not know yet is
- * reported as `UNKNOWN` (the server's own code stays in `errors`).
+ * The codes the server sends (the list in `@tasklane/core/errors`, shared with the server), plus
+ * `BAD_RESPONSE` for an answer that was not GraphQL. A code this client does not know yet (a newer
+ * server) is reported as `UNKNOWN`; the server's own code stays in `errors`.
  */
-export type TasklaneErrorCode =
-  | 'NOT_FOUND'
-  | 'TASK_NOT_CANCELLABLE'
-  | 'TASK_NOT_RETRYABLE'
-  | 'BAD_USER_INPUT'
-  | 'IDEMPOTENCY_CONFLICT'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'RATE_LIMITED'
-  | 'GRAPHQL_VALIDATION_FAILED'
-  | 'INTERNAL_SERVER_ERROR'
-  | 'BAD_RESPONSE'
-  | 'UNKNOWN';
+export type TasklaneErrorCode = ServerErrorCode | 'BAD_RESPONSE' | 'UNKNOWN';
 
-const KNOWN_CODES: ReadonlySet<string> = new Set<TasklaneErrorCode>([
-  'NOT_FOUND',
-  'TASK_NOT_CANCELLABLE',
-  'TASK_NOT_RETRYABLE',
-  'BAD_USER_INPUT',
-  'IDEMPOTENCY_CONFLICT',
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'RATE_LIMITED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'INTERNAL_SERVER_ERROR',
-  'BAD_RESPONSE',
-]);
+const KNOWN_CODES: ReadonlySet<string> = new Set<string>(SERVER_ERROR_CODES);
+
+/** The client's code for a server's `extensions.code`: a missing one means a masked error. */
+export function clientErrorCode(raw: unknown): TasklaneErrorCode {
+  if (typeof raw !== 'string') return 'INTERNAL_SERVER_ERROR';
+  return KNOWN_CODES.has(raw) ? (raw as ServerErrorCode) : 'UNKNOWN';
+}
 
 /** One GraphQL error as the server sent it. */
 export interface GraphqlErrorInfo {
@@ -73,9 +56,7 @@ export class TasklaneRequestError extends TasklaneClientError {
   /** The error for a GraphQL `errors` array: the first error's message and code speak for all. */
   static fromGraphqlErrors(errors: readonly GraphqlErrorInfo[], status?: number): TasklaneRequestError {
     const first = errors[0];
-    const raw = first?.extensions?.['code'];
-    const code: TasklaneErrorCode = typeof raw !== 'string' ? 'INTERNAL_SERVER_ERROR' : KNOWN_CODES.has(raw) ? (raw as TasklaneErrorCode) : 'UNKNOWN';
-    return new TasklaneRequestError(first?.message ?? 'GraphQL request failed', code, errors, status);
+    return new TasklaneRequestError(first?.message ?? 'GraphQL request failed', clientErrorCode(first?.extensions?.['code']), errors, status);
   }
 }
 

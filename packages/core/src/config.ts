@@ -1,6 +1,7 @@
 import { ConfigError } from './errors.ts';
 import { readHardening, type HardeningSettings } from './hardening-config.ts';
 import { readWebhookSettings, type WebhookSettings } from './webhook-config.ts';
+import { isValidKind } from './ids.ts';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type StorageBackend = 'postgres' | 'embedded' | 'memory';
@@ -79,6 +80,15 @@ export interface Config {
   hardening: HardeningSettings;
   /** Where webhooks may go, how they are retried, and whether this process sends them. */
   webhooks: WebhookSettings;
+  /** Which kinds a submission may have besides those workers have registered (`TASK_KINDS`). */
+  taskKinds: TaskKindsSetting;
+}
+
+/** `TASK_KINDS`: kinds declared before their workers are deployed, or `*` for any kind. */
+export interface TaskKindsSetting {
+  declared: string[];
+  /** `TASK_KINDS=*`: every well-formed kind is accepted, registered or not. */
+  any: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -182,6 +192,17 @@ function readTimeouts(env: Env): Record<string, number> {
   return timeouts;
 }
 
+function readTaskKinds(env: Env): TaskKindsSetting {
+  const raw = read(env, 'TASK_KINDS');
+  if (raw === undefined) return { declared: [], any: false };
+  if (raw === '*') return { declared: [], any: true };
+  const declared = raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  if (declared.some((kind) => !isValidKind(kind))) {
+    throw new ConfigError('TASK_KINDS', raw, 'a comma-separated list of kinds (1-32 lowercase letters, digits or _, starting with a letter) such as video,image, or * for any kind');
+  }
+  return { declared: [...new Set(declared)], any: false };
+}
+
 const MAX_RATE_LIMIT = 1_000_000;
 
 function readRateLimits(env: Env, auth: 'on' | 'off', redisUrl: string | undefined): RateLimitSettings {
@@ -246,5 +267,6 @@ export function loadConfig(env: Env = process.env): Config {
     workerHealthPort: read(env, 'WORKER_HEALTH_PORT') === undefined ? undefined : integer(env, 'WORKER_HEALTH_PORT', 0, 0, 65535),
     hardening: readHardening(env, oneOf(env, 'AUTH', ['on', 'off'], 'off')),
     webhooks: readWebhookSettings(env, auth, host),
+    taskKinds: readTaskKinds(env),
   };
 }

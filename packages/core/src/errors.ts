@@ -1,21 +1,7 @@
+import type { ErrorCode } from './error-codes.ts';
 import type { TaskStatus } from './status.ts';
 
-/** Stable, machine-readable error codes shared by every transport. */
-export const ERROR_CODES = [
-  'NOT_FOUND',
-  'TASK_NOT_CANCELLABLE',
-  'TASK_NOT_RETRYABLE',
-  'BAD_USER_INPUT',
-  'IDEMPOTENCY_CONFLICT',
-  'INVALID_TRANSITION',
-  'LEASE_LOST',
-  'CONFIG_INVALID',
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'RATE_LIMITED',
-  'UNAVAILABLE',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+export * from './error-codes.ts';
 
 export class TasklaneError extends Error {
   readonly code: ErrorCode;

@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.ts';
+import { DEFAULT_MAX_INPUT_DEPTH, MAX_INPUT_DEPTH_CEILING } from './input-shape.ts';
 import { DEFAULT_MAX_INPUT_BYTES } from './validate.ts';
 
 type Env = Record<string, string | undefined>;
@@ -29,6 +30,8 @@ export interface HardeningSettings {
   maxBodyBytes: number;
   /** Largest task `input`, as serialized JSON. @default 64 KiB */
   maxInputBytes: number;
+  /** Deepest nesting of arrays and objects in a task `input` (`{}` is 1). @default 32 */
+  maxInputDepth: number;
   graphql: GraphqlLimits;
   /**
    * Origins (`https://app.example.com`) besides the server's own that browsers may call from.
@@ -99,6 +102,7 @@ export function readHardening(env: Env, auth: 'on' | 'off'): HardeningSettings {
   return {
     maxBodyBytes,
     maxInputBytes: whole(env, 'MAX_INPUT_BYTES', DEFAULT_MAX_INPUT_BYTES, 2, 1024 * 1024 * 1024),
+    maxInputDepth: whole(env, 'MAX_INPUT_DEPTH', DEFAULT_MAX_INPUT_DEPTH, 1, MAX_INPUT_DEPTH_CEILING),
     graphql: {
       maxDepth: whole(env, 'GRAPHQL_MAX_DEPTH', DEFAULT_GRAPHQL_LIMITS.maxDepth, 1, 1000),
       maxCost: whole(env, 'GRAPHQL_MAX_COST', DEFAULT_GRAPHQL_LIMITS.maxCost, 1, 100_000_000),

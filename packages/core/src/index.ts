@@ -4,6 +4,7 @@ export * from './errors.ts';
 export * from './ids.ts';
 export * from './config.ts';
 export * from './validate.ts';
+export * from './input-shape.ts';
 export * from './hardening-config.ts';
 export * from './task-body.ts';
 export * from './webhook.ts';

@@ -12,6 +12,7 @@ import {
   type NewTask,
   type TaskMetadata,
 } from './task.ts';
+import { checkInputShape, DEFAULT_MAX_INPUT_DEPTH } from './input-shape.ts';
 
 /** Largest accepted `input`, as serialized JSON. */
 export const DEFAULT_MAX_INPUT_BYTES = 64 * 1024;
@@ -69,20 +70,39 @@ function toJsonText(value: unknown): string | undefined {
   }
 }
 
-/** Checks a submission and fills its defaults; throws a `ValidationError` naming the field. */
-export function validateNewTask(task: NewTask, maxInputBytes = DEFAULT_MAX_INPUT_BYTES, webhookPolicy = STRICT_WEBHOOK_POLICY): ValidNewTask {
-  if (typeof task.kind !== 'string' || !isValidKind(task.kind)) {
-    throw new ValidationError('kind', 'must be 1-32 lowercase letters, digits or _, starting with a letter (e.g. "video")');
-  }
-  const input = task.input ?? {};
+/** The limits a submission is checked against. */
+export interface InputLimits {
+  /** `MAX_INPUT_BYTES`. @default 64 KiB */
+  maxInputBytes?: number;
+  /** `MAX_INPUT_DEPTH`. @default 32 */
+  maxInputDepth?: number;
+}
+
+/**
+ * Checks a task's `input`: a JSON object (handlers read named fields from it), nested at most
+ * `maxInputDepth` deep. Returns its JSON text. Every submit path (REST, GraphQL, bulk, the store
+ * itself) comes through here, so they all answer the same.
+ */
+export function validateInput(input: unknown, { maxInputBytes = DEFAULT_MAX_INPUT_BYTES, maxInputDepth = DEFAULT_MAX_INPUT_DEPTH }: InputLimits = {}): string {
+  checkInputShape(input, maxInputDepth);
   const inputText = toJsonText(input);
-  // A top-level Infinity or NaN (JSON.parse gives Infinity for 1e999) serializes as null.
-  if (inputText === undefined || inputText === 'null') throw new ValidationError('input', 'must be JSON');
+  if (inputText === undefined) throw new ValidationError('input', 'must be JSON');
   // Byte length only matters near the limit: a string has at most 3 UTF-8 bytes per UTF-16 unit.
   if (inputText.length * 3 > maxInputBytes && Buffer.byteLength(inputText) > maxInputBytes) {
     throw new ValidationError('input', `must be at most ${maxInputBytes} bytes of JSON`);
   }
   if (UNSTORABLE_ESCAPE.test(inputText)) throw new ValidationError('input', `must not contain ${UNSTORABLE_RULE}`);
+  return inputText;
+}
+
+/** Checks a submission and fills its defaults; throws a `ValidationError` naming the field. */
+export function validateNewTask(task: NewTask, limits: InputLimits = {}, webhookPolicy: WebhookPolicy = STRICT_WEBHOOK_POLICY): ValidNewTask {
+  if (typeof task.kind !== 'string' || !isValidKind(task.kind)) {
+    throw new ValidationError('kind', 'must be 1-32 lowercase letters, digits or _, starting with a letter (e.g. "video")');
+  }
+  // Left out, it is {}; an explicit null is a value, and not an object.
+  const input = task.input === undefined ? {} : task.input;
+  const inputText = validateInput(input, limits);
   const service = task.service ?? null;
   if (service !== null && (typeof service !== 'string' || service.length === 0 || service.length > MAX_SERVICE_LENGTH)) {
     throw new ValidationError('service', `must be a string of 1-${MAX_SERVICE_LENGTH} characters`);

@@ -6,6 +6,7 @@ describe('hardening settings', () => {
     expect(loadConfig({}).hardening).toEqual({
       maxBodyBytes: 1024 * 1024,
       maxInputBytes: 64 * 1024,
+      maxInputDepth: 32,
       graphql: { ...DEFAULT_GRAPHQL_LIMITS, introspection: true },
       allowedOrigins: [],
     });
@@ -22,6 +23,7 @@ describe('hardening settings', () => {
     const { hardening } = loadConfig({
       MAX_BODY_BYTES: '2048',
       MAX_INPUT_BYTES: '1000',
+      MAX_INPUT_DEPTH: '8',
       GRAPHQL_MAX_DEPTH: '4',
       GRAPHQL_MAX_COST: '100',
       GRAPHQL_MAX_ALIASES: '0',
@@ -31,6 +33,7 @@ describe('hardening settings', () => {
     expect(hardening).toMatchObject({
       maxBodyBytes: 2048,
       maxInputBytes: 1000,
+      maxInputDepth: 8,
       graphql: { maxDepth: 4, maxCost: 100, maxAliases: 0, maxTokens: 50, maxDirectives: 3 },
     });
   });
@@ -45,6 +48,7 @@ describe('hardening settings', () => {
   it.each([
     [{ MAX_BODY_BYTES: '1k' }, 'Invalid MAX_BODY_BYTES="1k": expected a whole number from 1024 to 1073741824'],
     [{ MAX_INPUT_BYTES: '-5' }, 'Invalid MAX_INPUT_BYTES="-5": expected a whole number from 2 to 1073741824'],
+    [{ MAX_INPUT_DEPTH: '0' }, 'Invalid MAX_INPUT_DEPTH="0": expected a whole number from 1 to 1000'],
     [{ GRAPHQL_MAX_DEPTH: '0' }, 'Invalid GRAPHQL_MAX_DEPTH="0": expected a whole number from 1 to 1000'],
     [{ GRAPHQL_MAX_TOKENS: 'lots' }, 'Invalid GRAPHQL_MAX_TOKENS="lots": expected a whole number from 10 to 1000000'],
     [{ GRAPHQL_INTROSPECTION: 'yes' }, 'Invalid GRAPHQL_INTROSPECTION="yes": expected one of on, off'],

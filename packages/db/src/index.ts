@@ -12,6 +12,7 @@ export * from './task-row.ts';
 export * from './task-store.ts';
 export * from './task-operations.ts';
 export * from './worker-store.ts';
+export * from './kind-registry.ts';
 export * from './maintenance.ts';
 export * from './event-bus.ts';
 export * from './task-feed.ts';

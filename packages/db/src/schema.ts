@@ -42,11 +42,20 @@ export interface WorkersTable {
   id: string;
   started_at: Timestamp;
   expires_at: Timestamp;
+  /** The kinds this worker serves (0005); live while `expires_at` is ahead. */
+  kinds: Generated<string[]>;
+}
+
+/** `tasklane.kinds`: every kind a worker has ever registered (0005). */
+export interface KindsTable {
+  kind: string;
+  registered_at: Generated<Date>;
 }
 
 export interface Database {
   'tasklane.tasks': TasksTable;
   'tasklane.workers': WorkersTable;
+  'tasklane.kinds': KindsTable;
 }
 
 /** The NOTIFY channel every task change is announced on. */

@@ -2,7 +2,6 @@ import type pg from 'pg';
 import { sql, type Kysely } from 'kysely';
 import {
   isTaskId,
-  DEFAULT_MAX_INPUT_BYTES,
   DEFAULT_OWNER,
   IdempotencyConflictError,
   TaskNotCancellableError,
@@ -11,6 +10,7 @@ import {
   newTaskId,
   requestHash,
   validateNewTask,
+  type InputLimits,
   type WebhookPolicy,
   type JsonValue,
   type NewTask,
@@ -23,6 +23,7 @@ import type { Database } from './schema.ts';
 import { toTask, type TaskRow } from './task-row.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { announce, type ChangeListener, type ChangePublishing } from './change-publisher.ts';
+import type { KindCheck } from './kind-registry.ts';
 import { runStatement } from './statements.ts';
 
 export interface SubmitResult {
@@ -75,6 +76,13 @@ export interface TaskStoreOptions extends ChangePublishing {
   maxInputBytes?: number | undefined;
   /** Where submitted webhooks may point (`WebhookSettings`). @default https and public addresses only */
   webhookPolicy?: WebhookPolicy | undefined;
+  /** Deepest nesting in a task `input`, on every submit path (`MAX_INPUT_DEPTH`). @default 32 */
+  maxInputDepth?: number | undefined;
+  /**
+   * Refuses kinds that no worker serves and that `TASK_KINDS` does not declare. Omitted, any
+   * well-formed kind is accepted (tests, tools that submit to kinds they run themselves).
+   */
+  kinds?: KindCheck | undefined;
 }
 
 const GET_BY_ID = 'select * from tasklane.tasks where id = $1';
@@ -152,16 +160,18 @@ function newTask(p: PreparedTask, row: InsertedBatch): Task {
 export class TaskStore {
   private readonly db: Kysely<Database>;
   private readonly onChanges: ChangeListener | undefined;
-  private readonly maxInputBytes: number;
+  private readonly inputLimits: InputLimits;
+  private readonly kinds: KindCheck | undefined;
   private readonly webhookPolicy: WebhookPolicy | undefined;
 
   constructor(
     readonly pool: pg.Pool,
-    { onChanges, maxInputBytes = DEFAULT_MAX_INPUT_BYTES, webhookPolicy }: TaskStoreOptions = {},
+    { onChanges, maxInputBytes, maxInputDepth, kinds, webhookPolicy }: TaskStoreOptions = {},
   ) {
     this.db = createDb(pool);
     this.onChanges = onChanges;
-    this.maxInputBytes = maxInputBytes;
+    this.inputLimits = { ...(maxInputBytes === undefined ? {} : { maxInputBytes }), ...(maxInputDepth === undefined ? {} : { maxInputDepth }) };
+    this.kinds = kinds;
     this.webhookPolicy = webhookPolicy;
   }
 
@@ -176,13 +186,14 @@ export class TaskStore {
    */
   async submitMany(tasks: readonly NewTask[], scope: Scope = {}): Promise<SubmitResult[]> {
     const owner = scope.owner ?? DEFAULT_OWNER;
+    const inBatch = (index: number, error: unknown) =>
+      error instanceof ValidationError && tasks.length > 1 ? new ValidationError(`tasks[${index}].${error.field}`, error.rule) : error;
     const prepared = tasks.map((raw, index): PreparedTask => {
       let valid;
       try {
-        valid = validateNewTask(raw, this.maxInputBytes, this.webhookPolicy);
+        valid = validateNewTask(raw, this.inputLimits, this.webhookPolicy);
       } catch (error) {
-        if (error instanceof ValidationError && tasks.length > 1) throw new ValidationError(`tasks[${index}].${error.field}`, error.rule);
-        throw error;
+        throw inBatch(index, error);
       }
       return {
         id: newTaskId(valid.kind),
@@ -201,6 +212,18 @@ export class TaskStore {
       };
     });
     if (prepared.length === 0) return [];
+    if (this.kinds) {
+      // Each distinct kind once, named by the first task that has it.
+      const firstIndex = new Map<string, number>();
+      prepared.forEach((p, index) => firstIndex.has(p.kind) || firstIndex.set(p.kind, index));
+      for (const [kind, index] of firstIndex) {
+        try {
+          await this.kinds.assertKnown(kind);
+        } catch (error) {
+          throw inBatch(index, error);
+        }
+      }
+    }
     // One array per column (measured faster than one jsonb document of records). A column with
     // the same value for every task (the owner always; the kind, defaults and nulls mostly) goes
     // as that one value and a null array, which unnest pads with nulls: each array element costs

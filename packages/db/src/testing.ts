@@ -48,3 +48,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 }
 
 export { findPgBouncer, startPgBouncer, type PgBouncer, type PgBouncerOptions } from './pgbouncer-process.ts';
+
+/**
+ * Settings for an API under test that submits kinds no worker registers (each test makes up its
+ * own and drives its tasks by hand): `TASK_KINDS=*` turns the kinds check off.
+ */
+export const ANY_KIND = { TASK_KINDS: '*' } as const;

@@ -34,6 +34,11 @@ export interface WorkerStoreOptions extends ChangePublishing {
   leaseSeconds: number;
   /** First retry delay; later retries double it, with jitter. @default 1 */
   retryBaseSeconds?: number;
+  /**
+   * The kinds this worker serves, registered with every heartbeat: the API refuses kinds no worker
+   * has registered, and says so on pending tasks whose kinds no live worker serves. @default []
+   */
+  kinds?: readonly string[];
 }
 
 /**
@@ -45,13 +50,15 @@ export class WorkerStore {
   readonly workerId: string;
   readonly leaseSeconds: number;
   readonly retryBaseSeconds: number;
+  readonly kinds: readonly string[];
   private readonly onChanges: ChangeListener | undefined;
 
   constructor(
     readonly pool: pg.Pool,
-    { workerId, leaseSeconds, retryBaseSeconds = 1, onChanges }: WorkerStoreOptions,
+    { workerId, leaseSeconds, retryBaseSeconds = 1, kinds = [], onChanges }: WorkerStoreOptions,
   ) {
     this.onChanges = onChanges;
+    this.kinds = [...kinds];
     this.workerId = workerId;
     this.leaseSeconds = leaseSeconds;
     this.retryBaseSeconds = retryBaseSeconds;
@@ -89,22 +96,26 @@ export class WorkerStore {
 
   /**
    * Renews this worker's lease, which covers every task it holds: one write per worker, however
-   * many tasks. Returns the held attempts it no longer owns (cancelled, swept, or gone).
+   * many tasks. It also (re)registers the worker's kinds, so the lease is their liveness too, and
+   * a worker whose row was swept while the database was away is registered again. Returns the
+   * held attempts it no longer owns (cancelled, swept, or gone).
    */
   async heartbeat(held: readonly Held[]): Promise<string[]> {
     const { rows } = await runStatement<{ id: string }>(this.pool, {
       name: 'tasklane_heartbeat',
       text: `with renewed as (
-               insert into tasklane.workers (id, expires_at) values ($1, now() + make_interval(secs => $2))
-               on conflict (id) do update set expires_at = excluded.expires_at
+               insert into tasklane.workers (id, expires_at, kinds) values ($1, now() + make_interval(secs => $2), $5::text[])
+               on conflict (id) do update set expires_at = excluded.expires_at, kinds = excluded.kinds
                returning id
+             ), registered as (
+               insert into tasklane.kinds (kind) select unnest($5::text[]) on conflict do nothing
              )
              select h.id from unnest($3::text[], $4::int[]) as h(id, attempt)
              where not exists (
                select 1 from tasklane.tasks t
                where t.id = h.id and t.status = 'processing' and t.lease_owner = $1 and t.attempts = h.attempt
              ) and exists (select 1 from renewed)`,
-      values: [this.workerId, this.leaseSeconds, held.map((h) => h.id), held.map((h) => h.attempt)],
+      values: [this.workerId, this.leaseSeconds, held.map((h) => h.id), held.map((h) => h.attempt), this.kinds],
     });
     return rows.map((r) => r.id);
   }

@@ -120,6 +120,7 @@ class TasklaneWorker implements Worker {
       workerId: this.id,
       leaseSeconds: this.settings.leaseSeconds,
       retryBaseSeconds: this.settings.retryBaseSeconds,
+      kinds: [...this.definitions.keys()],
       onChanges: options.onChanges,
     });
     this.publishChanges = options.onChanges;
@@ -179,6 +180,9 @@ class TasklaneWorker implements Worker {
       if (this.ownsBus) await this.startBus();
     }
     const { leaseSeconds, maintenanceIntervalMs } = this.settings;
+    // Registers this worker's kinds at once: the API refuses kinds no worker has registered.
+    // While the database is away the periodic heartbeat registers them once it is back.
+    await this.beat().catch((error: unknown) => this.log.warn('cannot register the worker yet; the heartbeat will retry', errorFields(error)));
     this.heartbeat = startPeriodic('heartbeat', (leaseSeconds * 1000) / 3, () => this.beat(), this.log);
     if (maintenanceIntervalMs > 0) this.maintenance = startPeriodic('maintenance', maintenanceIntervalMs, () => this.maintain(), this.log);
     this.claimLoop.start();

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Config } from '@tasklane/core';
-import type { EventBus, TaskFeed, TaskOperations, TaskStore, WebhookStore } from '@tasklane/db';
+import type { EventBus, KindRegistry, TaskFeed, TaskOperations, TaskStore, WebhookStore } from '@tasklane/db';
 import type { KeyVerifier } from './auth/key-verifier.ts';
 import type { OwnerLimits } from './rate-limit/owner-limits.ts';
 import type { HttpWorkers } from './workers/http-workers.ts';
@@ -12,6 +12,8 @@ export interface AppContext {
   store: TaskStore;
   /** Re-runs and bulk actions. */
   operations: TaskOperations;
+  /** Which kinds workers serve: the submit check (`TASK_KINDS`) and the live workers per kind. */
+  kinds: KindRegistry;
   bus: EventBus;
   feed: TaskFeed;
   /** Per-owner submission and subscription limits, shared by every API process. */

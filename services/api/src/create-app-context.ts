@@ -1,5 +1,5 @@
 import type { Config } from '@tasklane/core';
-import { createPool, TaskFeed, TaskOperations, TaskStore, WebhookStore } from '@tasklane/db';
+import { createPool, KindRegistry, TaskFeed, TaskOperations, TaskStore, WebhookStore } from '@tasklane/db';
 import { createEventBus } from '@tasklane/db/redis';
 import { ApiKeyStore } from '@tasklane/db/limits';
 import type { AppContext } from './app-context.ts';
@@ -34,7 +34,14 @@ export async function createAppContext(
     redisUrl: config.redisUrl,
     ...(onBusError ? { onError: onBusError } : {}),
   });
-  const store = new TaskStore(pool, { onChanges: publish, maxInputBytes: config.hardening.maxInputBytes, webhookPolicy: config.webhooks });
+  const kinds = new KindRegistry(pool, { declared: config.taskKinds.declared, anyKind: config.taskKinds.any });
+  const store = new TaskStore(pool, {
+    onChanges: publish,
+    maxInputBytes: config.hardening.maxInputBytes,
+    maxInputDepth: config.hardening.maxInputDepth,
+    kinds,
+    webhookPolicy: config.webhooks,
+  });
   await bus.start();
   const feed = new TaskFeed(store, bus);
   const workers = new HttpWorkers({ config, pool, tasks: store, bus, publish });
@@ -44,6 +51,7 @@ export async function createAppContext(
     pool,
     store,
     operations: new TaskOperations(store, pool, { onChanges: publish }),
+    kinds,
     bus,
     feed,
     limits,

@@ -5,6 +5,7 @@ import { listensOnLoopback } from './auth/auth-off-warning.ts';
 import { registerCors } from './cors.ts';
 import { registerCrossSiteGuard } from './cross-site-guard.ts';
 import { registerDashboard } from './dashboard-route.ts';
+import { registerFavicon } from './favicon-route.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerGraphql } from './graphql/register.ts';
 import { registerRest } from './rest/register.ts';
@@ -40,5 +41,6 @@ export async function buildServer(ctx: AppContext, { logger = false }: ServerOpt
   await registerGraphql(app, ctx, { metrics });
   await registerRest(app, ctx);
   registerDashboard(app);
+  registerFavicon(app);
   return app;
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Task } from '@tasklane/core';
 import { ApiKeyStore } from '@tasklane/db/limits';
-import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
+import { ANY_KIND, createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
 import WebSocket from 'ws';
 import { createAppContext } from '../src/create-app-context.ts';
 import { buildServer } from '../src/server.ts';
@@ -35,6 +35,7 @@ export async function startAuthServer(env: Record<string, string> = {}): Promise
     AUTH: 'on',
     RATE_LIMIT_SUBMISSIONS_PER_MINUTE: '0',
     RATE_LIMIT_SUBSCRIPTIONS: '0',
+    ...ANY_KIND,
     ...env,
   });
   const ctx = await createAppContext(config, db.url);

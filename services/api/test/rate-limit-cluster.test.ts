@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createPool, freePort } from '@tasklane/db';
 import { ApiKeyStore } from '@tasklane/db/limits';
-import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
+import { ANY_KIND, createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +71,7 @@ function describeCluster(store: 'postgres' | 'redis'): void {
             RATE_LIMIT_SLOT_TTL_SECONDS: String(SLOT_TTL_SECONDS),
             ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
             DATABASE_POOL_SIZE: '4',
+            ...ANY_KIND,
           }),
         );
       }

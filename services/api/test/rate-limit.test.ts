@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '@tasklane/core';
-import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
+import { ANY_KIND, createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ afterEach(async () => {
 /** A real API process's server (in this process) over a fresh database, with the given settings. */
 async function startServer(env: Record<string, string>): Promise<Server> {
   const db: TestDatabase = await createTestDatabase();
-  const ctx = await createAppContext(loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', ...env }), db.url, { onLimiterError: () => {} });
+  const ctx = await createAppContext(loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', ...ANY_KIND, ...env }), db.url, { onLimiterError: () => {} });
   const app = await buildServer(ctx);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -138,7 +138,7 @@ describe('submission limit', () => {
     const errors: Error[] = [];
     const db = await createTestDatabase();
     // Port 1: nothing listens, so every limiter call fails at once.
-    const config = loadConfig({ DATABASE_URL: db.url, RATE_LIMIT_SUBMISSIONS_PER_MINUTE: '1', RATE_LIMIT_STORE: 'redis', REDIS_URL: 'redis://127.0.0.1:1' });
+    const config = loadConfig({ DATABASE_URL: db.url, ...ANY_KIND, RATE_LIMIT_SUBMISSIONS_PER_MINUTE: '1', RATE_LIMIT_STORE: 'redis', REDIS_URL: 'redis://127.0.0.1:1' });
     const ctx = await createAppContext(config, db.url, { onLimiterError: (error) => errors.push(error) });
     const app = await buildServer(ctx);
     try {

@@ -25,9 +25,9 @@ export type SortOrder =
 export type SubmitTaskInput = {
   /** Submitting again with the same key and the same request returns the original task; with another request, IDEMPOTENCY_CONFLICT. */
   idempotencyKey?: string | null | undefined;
-  /** Free-form JSON for the handler, at most MAX_INPUT_BYTES serialised (64 KiB unless configured). Default {}. */
+  /** A JSON object for the handler, at most MAX_INPUT_BYTES serialised (64 KiB unless configured) and MAX_INPUT_DEPTH (32) levels deep. Default {}. */
   input?: JsonValue | null | undefined;
-  /** 1-32 lowercase letters, digits or _, starting with a letter (video, image, …). */
+  /** 1-32 lowercase letters, digits or _, starting with a letter (video, image, …): a kind a worker has registered or TASK_KINDS declares. */
   kind: string;
   /** Attempts before the task fails for good, 1-100. Default 3. */
   maxAttempts?: number | null | undefined;
@@ -124,7 +124,7 @@ export type QueueFieldsFragment = { queue: { position: number | null, ahead: num
 export type QueueStatsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type QueueStatsQuery = { queueStats: { oldestPendingAgeSeconds: number | null, byStatus: Array<{ status: TaskStatus, count: number }>, totalCapacity: { kind: string | null, processing: number, cap: number }, capacity: Array<{ kind: string | null, processing: number, cap: number }> } | null };
+export type QueueStatsQuery = { queueStats: { oldestPendingAgeSeconds: number | null, byStatus: Array<{ status: TaskStatus, count: number }>, totalCapacity: { kind: string | null, processing: number, cap: number }, capacity: Array<{ kind: string | null, processing: number, cap: number }>, kinds: Array<{ kind: string, liveWorkers: number, registered: boolean, declared: boolean, pending: number }> } | null };
 
 export type RetryTaskMutationVariables = Exact<{
   id: string;
@@ -379,6 +379,13 @@ export const QueueStatsDocument = new TypedDocumentString(`
       cap
     }
     oldestPendingAgeSeconds
+    kinds {
+      kind
+      liveWorkers
+      registered
+      declared
+      pending
+    }
   }
 }
     `) as unknown as TypedDocumentString<QueueStatsQuery, QueueStatsQueryVariables>;

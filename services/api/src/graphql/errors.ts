@@ -1,27 +1,15 @@
 import { GraphQLError } from './graphql-js.ts';
 import { maskError as yogaMaskError, type MaskError } from 'graphql-yoga';
-import { TasklaneError, ValidationError, type ErrorCode } from '@tasklane/core';
+import { TasklaneError, ValidationError, isPublicErrorCode, type ServerErrorCode } from '@tasklane/core';
 import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from '../database-unavailable.ts';
 import { rateLimitExtensions } from '../rate-limit/graphql-rate-limit.ts';
 
 /**
- * The codes a client may see and act on. Everything else (a lost lease, an invalid transition, a
- * database outage) is the server's problem: Yoga masks it as "Unexpected error." and logs it.
+ * The GraphQL form of a client-facing `TasklaneError`, or undefined for anything else. A lost lease, an invalid transition and the like are the server's problem: Yoga masks them as
+ * "Unexpected error." and logs them. Only the codes core lists as public reach clients.
  */
-const PUBLIC_CODES: ReadonlySet<ErrorCode> = new Set([
-  'NOT_FOUND',
-  'TASK_NOT_CANCELLABLE',
-  'TASK_NOT_RETRYABLE',
-  'BAD_USER_INPUT',
-  'IDEMPOTENCY_CONFLICT',
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'RATE_LIMITED',
-]);
-
-/** The GraphQL form of a client-facing `TasklaneError`, or undefined for anything else. */
 export function publicError(error: unknown, located?: GraphQLError): GraphQLError | undefined {
-  if (!(error instanceof TasklaneError) || !PUBLIC_CODES.has(error.code)) return undefined;
+  if (!(error instanceof TasklaneError) || !isPublicErrorCode(error.code)) return undefined;
   const extensions: Record<string, unknown> = { code: error.code, ...rateLimitExtensions(error) };
   if (error instanceof ValidationError) extensions['field'] = error.field;
   return new GraphQLError(error.message, {
@@ -53,7 +41,7 @@ function unavailableError(located: GraphQLError | undefined): GraphQLError {
     positions: located?.positions,
     path: located?.path,
     extensions: {
-      code: 'UNAVAILABLE',
+      code: 'UNAVAILABLE' satisfies ServerErrorCode,
       // Yoga turns these into the HTTP status and headers of the response.
       http: { status: 503, headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) } },
     },

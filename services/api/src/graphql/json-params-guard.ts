@@ -1,4 +1,5 @@
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import type { ServerErrorCode } from '@tasklane/core';
 
 /**
  * Yoga reads the `variables` and `extensions` of a GET request (and a multipart request's
@@ -19,7 +20,7 @@ export function useJsonParamsGuard(): Plugin {
         } catch (error) {
           if (!(error instanceof SyntaxError)) throw error;
           throw createGraphQLError(`A request parameter (variables, extensions or operations) is not valid JSON: ${error.message}`, {
-            extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+            extensions: { code: 'BAD_REQUEST' satisfies ServerErrorCode, http: { status: 400 } },
           });
         }
       });

@@ -6,9 +6,15 @@ import { tracedSubmit } from '../trace-submit.ts';
 
 const SubmitTaskInput = builder.inputType('SubmitTaskInput', {
   fields: (t) => ({
-    kind: t.string({ required: true, description: '1-32 lowercase letters, digits or _, starting with a letter (video, image, …).' }),
+    kind: t.string({
+      required: true,
+      description: '1-32 lowercase letters, digits or _, starting with a letter (video, image, …): a kind a worker has registered or TASK_KINDS declares.',
+    }),
     service: t.string({ description: 'The provider to use, e.g. veo3.' }),
-    input: t.field({ type: 'JSON', description: 'Free-form JSON for the handler, at most MAX_INPUT_BYTES serialised (64 KiB unless configured). Default {}.' }),
+    input: t.field({
+      type: 'JSON',
+      description: 'A JSON object for the handler, at most MAX_INPUT_BYTES serialised (64 KiB unless configured) and MAX_INPUT_DEPTH (32) levels deep. Default {}.',
+    }),
     priority: t.int({ description: 'Higher runs first, -1000 to 1000. Default 0.' }),
     maxAttempts: t.int({ description: 'Attempts before the task fails for good, 1-100. Default 3.' }),
     runAt: t.field({ type: 'DateTime', description: 'Do not start before this time. Default now.' }),
@@ -54,7 +60,8 @@ builder.mutationFields((t) => ({
           traceParent,
           kind: input.kind,
           service: input.service,
-          input: input.input ?? undefined,
+          // An explicit null stays null, and is refused: input is an object or left out.
+          input: input.input,
           priority: input.priority ?? undefined,
           maxAttempts: input.maxAttempts ?? undefined,
           runAt: input.runAt ?? undefined,

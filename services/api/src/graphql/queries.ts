@@ -88,6 +88,7 @@ builder.queryFields((t) => ({
         processingByKind: cluster.processingByKind,
         caps: ctx.app.config.caps,
         oldestPendingAgeSeconds: stats.oldestPendingAgeSeconds,
+        kinds: await ctx.app.kinds.statuses(),
       };
     },
   }),

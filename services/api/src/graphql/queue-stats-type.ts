@@ -1,5 +1,5 @@
 import { TASK_STATUSES, type ConcurrencyCaps, type TaskStatus } from '@tasklane/core';
-import type { QueueStats } from '@tasklane/db';
+import type { KindStatus, QueueStats } from '@tasklane/db';
 import { builder } from './builder.ts';
 import { TaskStatusEnum } from './task-type.ts';
 
@@ -21,6 +21,12 @@ export interface QueueStatsShape {
   processingByKind: Record<string, number>;
   caps: ConcurrencyCaps;
   oldestPendingAgeSeconds: number | null;
+  /** Every declared or registered kind with its live workers. */
+  kinds: KindStatus[];
+}
+
+interface KindWorkersShape extends KindStatus {
+  pending: number;
 }
 
 const TaskCountRef = builder.objectRef<CountShape>('TaskCount').implement({
@@ -49,6 +55,17 @@ const CapacityRef = builder.objectRef<CapacityShape>('Capacity').implement({
     kind: t.exposeString('kind', { nullable: true, description: 'The kind the cap applies to; null for MAX_CONCURRENT_TASKS (all kinds).' }),
     processing: t.exposeInt('processing'),
     cap: t.exposeInt('cap'),
+  }),
+});
+
+const KindWorkersRef = builder.objectRef<KindWorkersShape>('KindWorkers').implement({
+  description: 'A kind and the workers serving it. PENDING tasks of a kind with no live worker wait until one starts.',
+  fields: (t) => ({
+    kind: t.exposeString('kind'),
+    liveWorkers: t.exposeInt('liveWorkers', { description: 'Worker processes serving this kind now (their lease is current).' }),
+    registered: t.exposeBoolean('registered', { description: 'A worker has registered this kind, now or before.' }),
+    declared: t.exposeBoolean('declared', { description: 'TASK_KINDS declares this kind.' }),
+    pending: t.exposeInt('pending', { description: 'PENDING tasks of this kind (the caller’s own when auth is on).' }),
   }),
 });
 
@@ -89,6 +106,18 @@ export const QueueStatsRef = builder.objectRef<QueueStatsShape>('QueueStats').im
         Object.entries(s.caps.perKind)
           .sort(([a], [b]) => a.localeCompare(b))
           .map(([kind, cap]) => ({ kind, cap, processing: s.processingByKind[kind] ?? 0 })),
+    }),
+    kinds: t.field({
+      type: [KindWorkersRef],
+      description:
+        'Every kind a worker has registered or TASK_KINDS declares, and any other kind with pending tasks, with its live workers: "why is my task still pending?" when liveWorkers is 0.',
+      resolve: (s) => {
+        const pending = new Map<string, number>();
+        for (const c of s.counts) if (c.status === 'pending') pending.set(c.kind, c.count);
+        const known = new Map(s.kinds.map((k) => [k.kind, k]));
+        for (const kind of pending.keys()) if (!known.has(kind)) known.set(kind, { kind, registered: false, declared: false, liveWorkers: 0 });
+        return [...known.values()].sort((a, b) => a.kind.localeCompare(b.kind)).map((k) => ({ ...k, pending: pending.get(k.kind) ?? 0 }));
+      },
     }),
     oldestPendingAgeSeconds: t.float({
       nullable: true,

@@ -1,4 +1,5 @@
 import { TASK_STATUSES, type Task, type TaskErrorInfo, type TaskStatus } from '@tasklane/core';
+import { presentedMessage } from '../no-worker-message.ts';
 import { builder } from './builder.ts';
 import { loadQueuePlace, QueuePlaceRef } from './queue-place-type.ts';
 
@@ -32,7 +33,11 @@ builder.node(TaskRef, {
     service: t.exposeString('service', { nullable: true, description: 'The provider the handler used, e.g. veo3.' }),
     status: t.field({ type: TaskStatusEnum, resolve: (task) => task.status }),
     progress: t.exposeInt('progress', { description: 'Percent done, 0-100.' }),
-    message: t.exposeString('message', { nullable: true, description: 'The latest human-readable message.' }),
+    message: t.string({
+      nullable: true,
+      description: 'The latest human-readable message. A PENDING task whose kind no live worker serves says so here.',
+      resolve: (task, _args, ctx) => presentedMessage(ctx.app.kinds, task),
+    }),
     queue: t.field({
       type: QueuePlaceRef,
       nullable: true,

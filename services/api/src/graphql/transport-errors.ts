@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerErrorCode } from '@tasklane/core';
 
 /**
  * Errors Fastify raises for `/graphql` before Yoga sees the request (a body over `MAX_BODY_BYTES`,
@@ -8,7 +9,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 export function graphqlTransportErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
   let message = 'Unexpected error.';
-  let code = 'INTERNAL_SERVER_ERROR';
+  let code: ServerErrorCode = 'INTERNAL_SERVER_ERROR';
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     message = `Request body is larger than the server accepts (MAX_BODY_BYTES=${request.routeOptions.bodyLimit ?? 'limit'} bytes)`;
     code = 'PAYLOAD_TOO_LARGE';

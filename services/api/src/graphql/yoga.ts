@@ -9,6 +9,7 @@ import { useArmor } from './armor.ts';
 import { useFormPostGuard } from './csrf.ts';
 import { maskError } from './errors.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './graphiql-default-query.ts';
+import { renderOfflineGraphiQL } from './graphiql-page.ts';
 import { useDisableIntrospection } from './introspection.ts';
 import { useJsonParamsGuard } from './json-params-guard.ts';
 import { schema } from './schema.ts';
@@ -49,6 +50,7 @@ export function createTasklaneYoga(app: AppContext, { metrics, logger }: Tasklan
     maxRequestBodySize: false,
     // GraphiQL without introspection is an editor that cannot complete or check anything.
     graphiql: limits.introspection ? { title: 'Tasklane GraphQL', defaultQuery: GRAPHIQL_DEFAULT_QUERY, subscriptionsProtocol: 'WS' } : false,
+    renderGraphiQL: renderOfflineGraphiQL,
     plugins: [useFormPostGuard(), useJsonParamsGuard(), ...useArmor(limits), ...(limits.introspection ? [] : [useDisableIntrospection()])],
     landingPage: false,
     // CORS is the server's one policy for every route (cors.ts); Yoga's own would answer

@@ -3,6 +3,8 @@
  * scripts, no CDN), so it works on closed networks. Rendered once at startup from the document.
  */
 
+import { FAVICON_PATH } from '../favicon-route.ts';
+
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Obj = { [key: string]: Json };
 
@@ -82,7 +84,7 @@ export function renderDocsPage(document: unknown): string {
     .map(([name, schema]) => `<h3 id="schema-${escapeHtml(name)}">${escapeHtml(name)}</h3><pre>${escapeHtml(JSON.stringify(schema, null, 2))}</pre>`)
     .join('\n');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="${FAVICON_PATH}" type="image/svg+xml">
 <title>${escapeHtml(str(info.title))}</title>
 <style>
 body{font:15px/1.5 system-ui,sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem;color:#1d232a}

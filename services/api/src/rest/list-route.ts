@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { TASK_STATUSES, ValidationError, isTaskStatus, isValidKind, validateMetadata, type TaskStatus } from '@tasklane/core';
 import { MAX_LIST_LIMIT, type ListFilter } from '@tasklane/db';
 import type { AppContext } from '../app-context.ts';
+import { presentedMessages } from '../no-worker-message.ts';
 import { HttpProblem } from './problem.ts';
 import { JSON_CONTENT_TYPE } from './send-task.ts';
 import { taskListItem } from '@tasklane/core';
@@ -119,6 +120,6 @@ export function registerListRoute(api: FastifyInstance, ctx: AppContext): void {
     }
     if (page.nextCursor) reply.header('link', nextLink(request.url, page.nextCursor));
     reply.header('content-type', JSON_CONTENT_TYPE);
-    return reply.send(JSON.stringify(page.tasks.map(taskListItem)));
+    return reply.send(JSON.stringify((await presentedMessages(ctx.kinds, page.tasks)).map(taskListItem)));
   });
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app-context.ts';
 import { authHook, decorateCaller } from '../auth/rest-auth.ts';
+import { registerRestBodyParsers } from './body-parsers.ts';
 import { renderDocsPage } from './docs-page.ts';
 import { registerTaskEvents } from './events-sse.ts';
 import { registerListRoute } from './list-route.ts';
@@ -23,8 +24,7 @@ export async function registerRest(app: FastifyInstance, ctx: AppContext): Promi
   await app.register(
     async (api) => {
       api.setErrorHandler(restErrorHandler);
-      // Fastify parses text/plain by default; here a body is JSON or refused with 415.
-      api.removeContentTypeParser('text/plain');
+      registerRestBodyParsers(api);
       // Before routing to a handler, so no route can forget it; the docs pages stay public.
       api.addHook('onRequest', authHook(ctx));
       api.setNotFoundHandler((request, reply) => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Task } from '@tasklane/core';
 import { createPool, WorkerStore, type Held } from '@tasklane/db';
-import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
+import { ANY_KIND, createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse';
 import WebSocket from 'ws';
@@ -39,9 +39,9 @@ export interface TestWorker {
   complete(task: Held, result: unknown): Promise<void>;
 }
 
-export async function startTestServer(): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const db = await createTestDatabase();
-  const config = loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent' });
+  const config = loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', ...ANY_KIND, ...env });
   const ctx = await createAppContext(config, db.url);
   const app = await buildServer(ctx);
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '@tasklane/core';
-import { createTestDatabase } from '@tasklane/db/testing';
+import { ANY_KIND, createTestDatabase } from '@tasklane/db/testing';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { AppContext } from '../../src/app-context.ts';
@@ -23,7 +23,7 @@ export interface HardeningServer {
 
 export async function startHardeningServer(env: Record<string, string> = {}): Promise<HardeningServer> {
   const db = await createTestDatabase();
-  const ctx = await createAppContext(loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', ...env }), db.url);
+  const ctx = await createAppContext(loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', ...ANY_KIND, ...env }), db.url);
   const app = await buildServer(ctx);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

@@ -97,7 +97,8 @@ describe('GET /api/docs', () => {
       expect(html).toContain(`id="${operation}"`);
     }
     expect(html).toContain('/api/v1/tasks/{task_id}');
-    // Nothing to fetch at run time: no scripts, stylesheets or images from elsewhere.
-    expect(html).not.toMatch(/<script|<link|<img|src=/i);
+    // Nothing to fetch at run time but the API's own icon: no scripts, stylesheets or images from elsewhere.
+    expect(html.replace('<link rel="icon" href="/favicon.svg" type="image/svg+xml">', '')).not.toMatch(/<script|<link|<img|src=/i);
+    expect((await fetch(`${h.baseUrl}/favicon.svg`)).headers.get('content-type')).toBe('image/svg+xml');
   });
 });

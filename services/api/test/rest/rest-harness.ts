@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type ConcurrencyCaps, type JsonValue, type Task, type TaskErrorInfo } from '@tasklane/core';
 import { WorkerStore } from '@tasklane/db';
-import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
+import { ANY_KIND, createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
 import { createAppContext } from '../../src/create-app-context.ts';
 import { buildServer } from '../../src/server.ts';
 
@@ -31,9 +31,9 @@ export interface SeenResponse {
   location: string | undefined;
 }
 
-export async function startRestHarness(): Promise<RestHarness> {
+export async function startRestHarness(env: Record<string, string> = {}): Promise<RestHarness> {
   const database: TestDatabase = await createTestDatabase();
-  const ctx = await createAppContext(loadConfig({ DATABASE_URL: database.url }), database.url);
+  const ctx = await createAppContext(loadConfig({ DATABASE_URL: database.url, ...ANY_KIND, ...env }), database.url);
   const app = await buildServer(ctx);
   const responses: SeenResponse[] = [];
   const waiters = new Set<{ predicate: (r: SeenResponse) => boolean; resolve: (r: SeenResponse) => void }>();

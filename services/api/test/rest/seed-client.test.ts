@@ -165,4 +165,16 @@ describe.concurrent('the seed\'s Python clients against the live server', () => 
     expect(outcome.raised).toBeUndefined();
     expect(outcome.ok).toEqual((await getBody(id)).result);
   });
+
+  it('lets a requests.Session that sends Content-Type: application/json on every request poll and cancel', async () => {
+    const id = await submit(uniqueKind('pysess'));
+    const outcome = await runPython('session_poll_and_cancel', id);
+    expect(outcome.raised).toBeUndefined();
+    expect(outcome.ok).toEqual({
+      sent_content_type: 'application/json',
+      get: [200, 'pending'],
+      delete: [200, { success: true, message: `Task ${id} has been cancelled`, task_id: id }],
+      list: 200,
+    });
+  });
 });

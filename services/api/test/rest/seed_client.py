@@ -125,10 +125,28 @@ def _jsonable(value):
     return value
 
 
+def session_poll_and_cancel(task_id):
+    """A poller written with one Session whose JSON defaults go on every request, bodyless ones too."""
+    session = requests.Session()
+    session.headers.update({"Content-Type": "application/json", "Accept": "application/json"})
+    url = f"http://localhost:8000/api/v1/tasks/{task_id}"
+    polled = session.get(url)
+    cancelled = session.delete(url)
+    listed = session.get("http://localhost:8000/api/v1/tasks")
+    return {
+        "sent_content_type": cancelled.request.headers.get("Content-Type"),
+        "get": [polled.status_code, polled.json()["status"]],
+        "delete": [cancelled.status_code, cancelled.json()],
+        "list": listed.status_code,
+    }
+
+
 def _main():
     mode = sys.argv[1]
     try:
-        if mode == "wait_for_task":
+        if mode == "session_poll_and_cancel":
+            out = session_poll_and_cancel(sys.argv[2])
+        elif mode == "wait_for_task":
             out = wait_for_task(sys.argv[2], timeout=120)
         elif mode == "wait_for_task_smart":
             out = wait_for_task_smart(sys.argv[2], max_wait=120)

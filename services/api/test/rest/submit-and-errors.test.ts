@@ -108,6 +108,35 @@ describe('POST /api/v1/tasks', () => {
   });
 });
 
+describe('requests that take no body', () => {
+  it.each(['application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'application/octet-stream'])(
+    'count an empty body sent with Content-Type %s as no body: DELETE cancels, GET reads',
+    async (contentType) => {
+      const id = ((await (await post({ kind: uniqueKind('nobody') })).json()) as { task_id: string }).task_id;
+      const headers = { 'content-type': contentType };
+      const read = await fetch(`${h.baseUrl}/api/v1/tasks/${id}`, { headers });
+      expect(read.status).toBe(200);
+      // With an explicit zero length, as most clients send it, and with none.
+      const cancelled = await fetch(`${h.baseUrl}/api/v1/tasks/${id}`, { method: 'DELETE', headers: { ...headers, 'content-length': '0' } });
+      expect(cancelled.status).toBe(200);
+      expect(await cancelled.json()).toEqual({ success: true, message: `Task ${id} has been cancelled`, task_id: id });
+      const again = await fetch(`${h.baseUrl}/api/v1/tasks/${id}`, { method: 'DELETE', headers });
+      expect(again.status).toBe(200);
+      expect((await (await fetch(`${h.baseUrl}/api/v1/tasks/${id}`)).json()) as { status: string }).toMatchObject({ status: 'cancelled' });
+    },
+  );
+
+  it('still parses a body sent with DELETE, and still refuses an empty or non-JSON body on POST', async () => {
+    const id = ((await (await post({ kind: uniqueKind('nobody') })).json()) as { task_id: string }).task_id;
+    const broken = await fetch(`${h.baseUrl}/api/v1/tasks/${id}`, { method: 'DELETE', headers: { 'content-type': 'application/json' }, body: '{"reason":' });
+    expect(broken.status).toBe(400);
+    expect(await problemOf(broken)).toMatchObject({ field: 'body', detail: 'body: is not valid JSON' });
+    const other = await fetch(`${h.baseUrl}/api/v1/tasks/${id}`, { method: 'DELETE', headers: { 'content-type': 'text/plain' }, body: 'please' });
+    expect(other.status).toBe(415);
+    expect((await post('')).status).toBe(400);
+  });
+});
+
 describe('problems for everything else', () => {
   it('answers unknown routes under /api with a 404 problem', async () => {
     for (const [method, path] of [
