@@ -45,6 +45,8 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  /** As root, where the embedded Postgres's binaries and cluster go when the postgres user cannot reach the project. */
+  sharedDir: string | undefined;
   workerConcurrency: number;
   leaseSeconds: number;
   logLevel: LogLevel;
@@ -205,6 +207,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 8000, 0, 65535),
     host: read(env, 'HOST') ?? '127.0.0.1',
     dataDir: read(env, 'TASKLANE_DATA_DIR') ?? '.tasklane',
+    sharedDir: read(env, 'TASKLANE_SHARED_DIR'),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 10, 1, 10_000),
     leaseSeconds: integer(env, 'LEASE_SECONDS', 30, 2, 3600),
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'silent'], 'info'),
