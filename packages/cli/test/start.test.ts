@@ -3,12 +3,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { freePort } from '@tasklane/db';
 import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
 import { launch, processGroup, processGroupOf, signalGroup, until, type Launched } from './launcher.ts';
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** Whether the postgres OS user can traverse every folder down to `dir`. */
+function canEnter(dir: string): boolean {
+  return spawnSync('su', ['-s', '/bin/sh', 'postgres', '-c', `test -x "${dir}"`]).status === 0;
+}
 
 describe('tasklane start', () => {
   let root: string;
@@ -28,8 +36,8 @@ describe('tasklane start', () => {
   });
 
   /** A data folder and port of its own for each test, so no test sees another's server. */
-  async function setup(extra: Record<string, string> = {}) {
-    const dataDir = await mkdtemp(path.join(root, 'data-'));
+  async function setup(extra: Record<string, string> = {}, parent = root) {
+    const dataDir = await mkdtemp(path.join(parent, parent === root ? 'data-' : '.tasklane-test-'));
     const port = await freePort();
     const env = { TASKLANE_DATA_DIR: dataDir, DATABASE_URL: database?.url, PORT: String(port), ...extra };
     return { dataDir, port, base: `http://127.0.0.1:${port}`, env };
@@ -55,10 +63,20 @@ describe('tasklane start', () => {
   }
 
   it('says "started" only once the API answers, logs one JSON format from every process, and finds its tasks after a restart', async () => {
-    const { env, base } = await setup();
+    // In the project, as `.tasklane` is: in CI's clone inside a 0700 folder, as root, the postgres
+    // OS user cannot enter it, and the launcher must keep the cluster elsewhere and say where.
+    const { env, base, dataDir } = await setup({}, REPO_ROOT);
     const first = launch(['start'], env);
+    onTestFinished(async () => {
+      const started = first.jsonLines().find((line) => line.msg === 'embedded postgres started');
+      const cluster = typeof started?.dataDir === 'string' ? started.dataDir : undefined;
+      if (cluster && !cluster.startsWith(dataDir)) await rm(path.dirname(cluster), { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true });
+    });
     await withOutput([first], async () => {
       await first.printed('"msg":"tasklane started"');
+      const started = first.jsonLines().find((line) => line.msg === 'embedded postgres started');
+      if (started && process.getuid?.() === 0 && !canEnter(REPO_ROOT)) expect(started.why).toMatch(/^the postgres OS user cannot enter .+, so its cluster is kept in .+$/);
       // No retry: the line promises that the API is listening now.
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       const id = await submit(base, { prompt: 'a cat', duration_seconds: 0.5 }, 'video');
