@@ -5,3 +5,4 @@ export * from './ids.ts';
 export * from './config.ts';
 export * from './validate.ts';
 export * from './hardening-config.ts';
+export * from './listen-problem.ts';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, ConfigError, type Config } from '@tasklane/core';
+import { loadConfig, ConfigError, listenProblem, type Config } from '@tasklane/core';
 import { migrateToLatest } from '@tasklane/db';
 import { createLogger, type Logger } from '@tasklane/log';
 import { authOffWarning } from './auth/auth-off-warning.ts';
@@ -64,15 +64,6 @@ async function closeSockets(app: FastifyInstance): Promise<void> {
 /** What the launcher (`tasklane start`) hears over IPC: it says "started" only once the API listens. */
 export type ApiStatusMessage = { type: 'listening'; port: number } | { type: 'listen-failed'; reason: string };
 
-/** One line for a port the API cannot listen on: the port, why, and what to do. */
-function listenFailure(error: unknown, config: Config): string | undefined {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return `port ${config.port} is already in use on ${config.host}; stop the program holding it, or set PORT to another port (PORT=8001)`;
-  if (code === 'EACCES') return `not allowed to listen on port ${config.port}; ports below 1024 need privileges: set PORT to 1024 or above (PORT=8000)`;
-  if (code === 'EADDRNOTAVAIL') return `cannot listen on HOST=${config.host}: no such address on this machine; set HOST to one of its addresses (HOST=127.0.0.1)`;
-  return undefined;
-}
-
 /**
  * One API process. Needs DATABASE_URL: `pnpm start` starts the embedded Postgres and passes it.
  */
@@ -83,6 +74,18 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger({ service: 'api', level: config.logLevel, format: config.logFormat });
+  // Under `tasklane start`, a Ctrl-C or a SIGTERM to the process group is the launcher's to act on:
+  // it stops the API after the workers, over IPC. Alone, the signals stop it. Until the API
+  // serves, there is nothing to close gracefully.
+  const supervised = process.send !== undefined;
+  let stop: (reason: string) => void = () => process.exit(0);
+  process.on('SIGTERM', () => !supervised && stop('SIGTERM'));
+  process.on('SIGINT', () => !supervised && stop('SIGINT'));
+  process.on('message', (message: { type?: string }) => {
+    if (message.type === 'stop' || message.type === 'stop-now') stop(`launcher: ${message.type}`);
+  });
+  // The launcher died without telling us (kill -9): stop as on SIGTERM rather than run on alone.
+  process.on('disconnect', () => stop('launcher gone'));
   await migrate(config.migrationDatabaseUrl ?? config.databaseUrl, log);
   const ctx = await createAppContext(config, config.databaseUrl, { onUnnamedStatements: (message) => log.warn(message) });
   const app = await buildServer(ctx, { logger: log });
@@ -93,8 +96,9 @@ async function main(): Promise<void> {
   try {
     await app.listen({ port: config.port, host: config.host, listenTextResolver: (address) => `listening at ${address}` });
   } catch (error) {
-    const reason = listenFailure(error, config);
-    if (!reason) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw error;
+    const reason = listenProblem(code, config.host, config.port);
     // Under the launcher, it prints the line (once) and stops everything; alone, this process does.
     if (process.send) tell({ type: 'listen-failed', reason });
     else log.error({ port: config.port, host: config.host }, reason);
@@ -106,7 +110,7 @@ async function main(): Promise<void> {
   if (warning) app.log.warn(warning);
 
   let stopping = false;
-  const stop = async (signal: string) => {
+  const graceful = async (signal: string) => {
     if (stopping) {
       // A second signal: do not wait for sockets to say goodbye.
       app.log.warn({ signal }, 'stopping api now');
@@ -129,16 +133,7 @@ async function main(): Promise<void> {
     }
     process.exit(0);
   };
-  // Under `tasklane start`, a Ctrl-C or a SIGTERM to the process group is the launcher's to act on:
-  // it stops the API after the workers, over IPC. Alone, the signals stop it.
-  const supervised = process.send !== undefined;
-  process.on('SIGTERM', () => !supervised && void stop('SIGTERM'));
-  process.on('SIGINT', () => !supervised && void stop('SIGINT'));
-  process.on('message', (message: { type?: string }) => {
-    if (message.type === 'stop' || message.type === 'stop-now') void stop(`launcher: ${message.type}`);
-  });
-  // The launcher died without telling us (kill -9): stop as on SIGTERM rather than run on alone.
-  process.on('disconnect', () => void stop('launcher gone'));
+  stop = (signal) => void graceful(signal);
 }
 
 await main();

@@ -43,7 +43,7 @@ it('exits 3 with one line naming the port and the fix when its port is taken', a
       level: 'error',
       service: 'api',
       port,
-      msg: `port ${port} is already in use on 127.0.0.1; stop the program holding it, or set PORT to another port (PORT=8001)`,
+      msg: `port ${port} is already in use on 127.0.0.1; stop the program holding it, or set PORT to another port (PORT=${port + 1})`,
     });
   } finally {
     holder.close();

@@ -93,7 +93,9 @@ export async function runStart(args: string[]): Promise<number> {
 
   const env = { ...process.env, DATABASE_URL: database.url };
   let exitCode = 0;
-  const api = new SupervisedService('api', SERVICES.api, tsx, env, log, (message: ServiceMessage) => {
+  // Workers get their grace and some seconds to write; the API closes its sockets within seconds.
+  const workerStopMs = (config.shutdownGraceSeconds + 15) * 1000;
+  const api = new SupervisedService('api', SERVICES.api, tsx, env, log, 30_000, (message: ServiceMessage) => {
     if (message.type === 'listening') {
       if (stopper.started) return;
       stopper.started = true;
@@ -106,7 +108,7 @@ export async function runStart(args: string[]): Promise<number> {
       stopper.stop('the API cannot listen');
     }
   });
-  const workerServices = Array.from({ length: workers }, (_, i) => new SupervisedService(`worker-${i + 1}`, SERVICES.worker, tsx, env, log));
+  const workerServices = Array.from({ length: workers }, (_, i) => new SupervisedService(`worker-${i + 1}`, SERVICES.worker, tsx, env, log, workerStopMs));
   api.start();
   workerServices.forEach((worker) => worker.start());
   await stopper.requested;

@@ -2,8 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '@tasklane/log';
 
 const MAX_RESTART_DELAY_MS = 10_000;
-/** Longer than the worker's 20 s grace, so that a stop normally ends before the kill. */
-const STOP_TIMEOUT_MS = 30_000;
 
 /** What a service tells the launcher over IPC (the API's `ApiStatusMessage`). */
 export interface ServiceMessage {
@@ -29,6 +27,8 @@ export class SupervisedService {
     private readonly tsx: string,
     private readonly env: NodeJS.ProcessEnv,
     private readonly log: Logger,
+    /** How long a graceful stop may take before the process is killed: longer than its grace. */
+    private readonly stopTimeoutMs: number,
     private readonly onMessage: (message: ServiceMessage) => void = () => {},
   ) {}
 
@@ -47,13 +47,13 @@ export class SupervisedService {
     });
   }
 
-  /** Asks the service to stop gracefully and resolves once it has exited (killed after 30 s). */
+  /** Asks the service to stop gracefully and resolves once it has exited (killed after `stopTimeoutMs`). */
   stop(): Promise<void> {
     this.stopping = true;
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      const killer = setTimeout(() => child.kill('SIGKILL'), this.stopTimeoutMs);
       child.once('exit', () => {
         clearTimeout(killer);
         resolve();
