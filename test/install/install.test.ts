@@ -13,8 +13,8 @@ import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const EXAMPLE = path.join(ROOT, 'examples/custom-worker');
 const TSC = path.join(ROOT, 'node_modules/typescript/bin/tsc');
-// The three a team installs, and the two they depend on.
-const PACKED = ['core', 'db', 'worker', 'client', 'cli'] as const;
+// The three a team installs, and the three they depend on.
+const PACKED = ['core', 'log', 'db', 'worker', 'client', 'cli'] as const;
 const SETUP_TIMEOUT_MS = 600_000;
 
 /** The environment of a process outside the workspace: no pnpm settings, no loader in NODE_OPTIONS. */
