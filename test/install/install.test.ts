@@ -70,7 +70,7 @@ describe('the packages installed from their tarballs into a project of its own',
 
     cpSync(EXAMPLE, app, { recursive: true, filter: (source) => !source.includes('node_modules') });
     const manifest = JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    // The tarballs stand in for the registry; core and db are named too, since no registry has them.
+    // The tarballs stand in for the registry; core, log and db are named too, since no registry has them.
     for (const name of PACKED) manifest.dependencies[`@tasklane/${name}`] = `file:${tarball(name)}`;
     writeFileSync(path.join(app, 'package.json'), JSON.stringify(manifest, null, 2));
     // Third-party packages come from npm's cache when it has them. TypeScript (a devDependency)
