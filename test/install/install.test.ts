@@ -13,8 +13,8 @@ import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const EXAMPLE = path.join(ROOT, 'examples/custom-worker');
 const TSC = path.join(ROOT, 'node_modules/typescript/bin/tsc');
-// The three a team installs, and the two they depend on.
-const PACKED = ['core', 'db', 'worker', 'client', 'cli'] as const;
+// The three a team installs, and the three they depend on.
+const PACKED = ['core', 'log', 'db', 'worker', 'client', 'cli'] as const;
 const SETUP_TIMEOUT_MS = 600_000;
 
 /** The environment of a process outside the workspace: no pnpm settings, no loader in NODE_OPTIONS. */
@@ -70,7 +70,7 @@ describe('the packages installed from their tarballs into a project of its own',
 
     cpSync(EXAMPLE, app, { recursive: true, filter: (source) => !source.includes('node_modules') });
     const manifest = JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    // The tarballs stand in for the registry; core and db are named too, since no registry has them.
+    // The tarballs stand in for the registry; core, log and db are named too, since no registry has them.
     for (const name of PACKED) manifest.dependencies[`@tasklane/${name}`] = `file:${tarball(name)}`;
     writeFileSync(path.join(app, 'package.json'), JSON.stringify(manifest, null, 2));
     // Third-party packages come from npm's cache when it has them. TypeScript (a devDependency)

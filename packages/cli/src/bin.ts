@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError } from '@tasklane/core';
+import { EmbeddedPostgresError } from '@tasklane/db';
 import { runStart } from './commands/start.ts';
 import { runMigrate } from './commands/migrate.ts';
 import { runSubmit } from './commands/submit.ts';
@@ -69,6 +70,10 @@ try {
   if (failure) {
     console.error(`tasklane: ${failure.reason}`);
     process.exitCode = failure.code;
+  } else if (error instanceof EmbeddedPostgresError) {
+    // start, migrate, keys: the embedded Postgres could not start; the message says why and what to do.
+    console.error(`tasklane: ${error.message}`);
+    process.exitCode = 1;
   } else if (error instanceof ConfigError) {
     // start and migrate: a bad setting in the environment.
     console.error(`tasklane: ${error.message}`);

@@ -38,8 +38,9 @@ export interface TasklaneClientOptions {
   fetch?: typeof fetch;
   /**
    * The WebSocket class for subscriptions. Browsers and Node 22+ have a global one; on Node 20 pass
-   * the `ws` package's default export. Without any, `watch` fails and `waitFor` polls.
-   * @default globalThis.WebSocket
+   * the `ws` package's default export. `null` means none even where a global exists (a proxy that
+   * blocks WebSockets). Without any, `watch` fails and `waitFor` polls.
+   * @default globalThis.WebSocket, read when the client is created
    */
   webSocketImpl?: unknown;
   /** Extra headers for every HTTP request. */

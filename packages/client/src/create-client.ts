@@ -100,7 +100,8 @@ export function createTasklaneClient(options: TasklaneClientOptions): TasklaneCl
   const reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
   const ws = createWsTransport({
     url: wsUrl,
-    webSocketImpl: options.webSocketImpl,
+    // Resolved here, once: the transport then knows whether it has one at all.
+    webSocketImpl: options.webSocketImpl === undefined ? (globalThis as { WebSocket?: unknown }).WebSocket : options.webSocketImpl,
     apiKey: options.apiKey,
     reconnectAttempts: reconnect.attempts,
     reconnectDelayMs: reconnect.delayMs,

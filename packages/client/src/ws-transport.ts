@@ -4,6 +4,7 @@ import { TasklaneConnectionError, TasklaneRequestError, type GraphqlErrorInfo } 
 
 export interface WsTransportOptions {
   url: string;
+  /** The WebSocket class; null or undefined: none, so every subscription fails at once. */
   webSocketImpl: unknown;
   apiKey: string | undefined;
   reconnectAttempts: number;
@@ -33,6 +34,8 @@ export interface WsTransport {
  * that never connected (wrong address, nothing listening) fails at once instead, so `waitFor` can
  * fall back to polling without sitting through the reconnect schedule.
  */
+const NO_WEBSOCKET = 'no WebSocket implementation: pass webSocketImpl (the ws package on Node 20)';
+
 export function createWsTransport(options: WsTransportOptions): WsTransport {
   let client: Client | undefined;
   let connectedOnce = false;
@@ -40,10 +43,12 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
   const listeners = new Set<(state: ConnectionState) => void>();
   const emit = (state: ConnectionState) => listeners.forEach((listener) => listener(state));
 
-  const open = (): Client =>
-    (client ??= createClient({
+  const open = (): Client => {
+    // graphql-ws would look for a global WebSocket itself; the client already decided there is none.
+    if (options.webSocketImpl === undefined || options.webSocketImpl === null) throw new Error(NO_WEBSOCKET);
+    return (client ??= createClient({
       url: options.url,
-      ...(options.webSocketImpl === undefined ? {} : { webSocketImpl: options.webSocketImpl }),
+      webSocketImpl: options.webSocketImpl,
       lazy: true,
       connectionParams: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : undefined,
       retryAttempts: options.reconnectAttempts,
@@ -64,6 +69,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
         },
       },
     }));
+  };
 
   return {
     subscribe<TData>(query: string, variables: Record<string, unknown>, signal?: AbortSignal): SubscriptionReader<TData> {
@@ -96,7 +102,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
           },
         );
       } catch (error) {
-        // createClient throws synchronously when there is no WebSocket implementation at all.
+        // open() throws synchronously when there is no WebSocket implementation at all.
         failure = toClientError(error, options.url);
         ended = true;
       }

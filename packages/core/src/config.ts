@@ -4,6 +4,8 @@ import { readWebhookSettings, type WebhookSettings } from './webhook-config.ts';
 import { isValidKind } from './ids.ts';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+/** `auto`: readable lines on a terminal, JSON lines otherwise. */
+export type LogFormat = 'auto' | 'pretty' | 'json';
 export type StorageBackend = 'postgres' | 'embedded' | 'memory';
 export type EventBusKind = 'postgres' | 'redis';
 export type RateLimitStoreKind = 'postgres' | 'redis';
@@ -52,9 +54,14 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  /** As root, where the embedded Postgres's binaries and cluster go when the postgres user cannot reach the project. */
+  sharedDir: string | undefined;
   workerConcurrency: number;
   leaseSeconds: number;
+  /** How long a stopping worker lets running tasks finish before it releases them to pending. */
+  shutdownGraceSeconds: number;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   taskRetentionHours: number;
   caps: ConcurrencyCaps;
   /** Seconds a task of a kind may run before its handler is aborted (`<KIND>_TIMEOUT_SECONDS`); kinds not named have no limit. */
@@ -250,9 +257,12 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 8000, 0, 65535),
     host,
     dataDir: read(env, 'TASKLANE_DATA_DIR') ?? '.tasklane',
+    sharedDir: read(env, 'TASKLANE_SHARED_DIR'),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 10, 1, 10_000),
     leaseSeconds: integer(env, 'LEASE_SECONDS', 30, 2, 3600),
+    shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 20, 0, 3600),
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'silent'], 'info'),
+    logFormat: oneOf<LogFormat>(env, 'LOG_FORMAT', ['auto', 'pretty', 'json'], 'auto'),
     taskRetentionHours: positiveNumber(env, 'TASK_RETENTION_HOURS', 24),
     caps: readCaps(env),
     taskTimeouts: readTimeouts(env),

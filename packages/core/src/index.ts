@@ -12,3 +12,4 @@ export * from './webhook-address.ts';
 export * from './webhook-config.ts';
 export * from './tracing.ts';
 export * from './queue-place.ts';
+export * from './listen-problem.ts';

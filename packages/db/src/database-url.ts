@@ -1,5 +1,5 @@
 import type { Config } from '@tasklane/core';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle, type EmbeddedPostgresOptions } from './embedded-postgres.ts';
 
 export interface ResolvedDatabase {
   url: string;
@@ -11,12 +11,13 @@ export interface ResolvedDatabase {
  * The database a process should use: `DATABASE_URL` when set (never starting anything), else an
  * embedded Postgres with its data under `TASKLANE_DATA_DIR`, or a throwaway one for `memory`.
  */
-export async function resolveDatabase(config: Config, onLog?: (line: string) => void): Promise<ResolvedDatabase> {
+export async function resolveDatabase(config: Config, options: Pick<EmbeddedPostgresOptions, 'onLog' | 'onNotice' | 'servicePort'> = {}): Promise<ResolvedDatabase> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: undefined };
   const embedded = await startEmbeddedPostgres({
     dataDir: config.dataDir,
     ephemeral: config.storageBackend === 'memory',
-    ...(onLog ? { onLog } : {}),
+    ...(config.sharedDir ? { sharedDir: config.sharedDir } : {}),
+    ...options,
   });
   return { url: embedded.url, embedded };
 }

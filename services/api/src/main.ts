@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, ConfigError, type Config } from '@tasklane/core';
+import { loadConfig, ConfigError, listenProblem, type Config } from '@tasklane/core';
 import { migrateToLatest } from '@tasklane/db';
+import { createLogger, type Logger } from '@tasklane/log';
 import { startTracing } from '@tasklane/telemetry';
 import { authOffWarning } from './auth/auth-off-warning.ts';
 import { createAppContext } from './create-app-context.ts';
@@ -22,13 +23,13 @@ function readConfig(): Config {
 }
 
 /** While the database is away at start, wait for it rather than crash-loop under a supervisor. */
-async function migrate(url: string): Promise<void> {
+async function migrate(url: string, log: Logger): Promise<void> {
   for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
     try {
       await migrateToLatest(url);
       return;
     } catch (error) {
-      console.error(`tasklane api: cannot migrate the database yet (${(error as Error).message}); retrying in ${delay} ms`);
+      log.error({ error: (error as Error).message, retryInMs: delay }, 'cannot migrate the database yet; retrying');
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
@@ -61,6 +62,9 @@ async function closeSockets(app: FastifyInstance): Promise<void> {
   );
 }
 
+/** What the launcher (`tasklane start`) hears over IPC: it says "started" only once the API listens. */
+export type ApiStatusMessage = { type: 'listening'; port: number } | { type: 'listen-failed'; reason: string };
+
 /**
  * One API process. Needs DATABASE_URL: `pnpm start` starts the embedded Postgres and passes it.
  */
@@ -70,26 +74,51 @@ async function main(): Promise<void> {
     console.error('tasklane api: DATABASE_URL is not set; run `pnpm start` for the embedded database, or set DATABASE_URL=postgres://...');
     process.exit(2);
   }
-  await migrate(config.migrationDatabaseUrl ?? config.databaseUrl);
+  const log = createLogger({ service: 'api', level: config.logLevel, format: config.logFormat });
+  // Under `tasklane start`, a Ctrl-C or a SIGTERM to the process group is the launcher's to act on:
+  // it stops the API after the workers, over IPC. Alone, the signals stop it. Until the API
+  // serves, there is nothing to close gracefully.
+  const supervised = process.send !== undefined;
+  let stop: (reason: string) => void = () => process.exit(0);
+  process.on('SIGTERM', () => !supervised && stop('SIGTERM'));
+  process.on('SIGINT', () => !supervised && stop('SIGINT'));
+  process.on('message', (message: { type?: string }) => {
+    if (message.type === 'stop' || message.type === 'stop-now') stop(`launcher: ${message.type}`);
+  });
+  // The launcher died without telling us (kill -9): stop as on SIGTERM rather than run on alone.
+  process.on('disconnect', () => stop('launcher gone'));
+  await migrate(config.migrationDatabaseUrl ?? config.databaseUrl, log);
   // Before anything traced runs; a no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
   const tracing = startTracing('tasklane-api');
-  // The server (and its logger) needs the context; a fallback before it exists goes to stderr.
-  const server: { log?: FastifyInstance['log'] } = {};
-  const ctx = await createAppContext(config, config.databaseUrl, {
-    onUnnamedStatements: (message) => (server.log ? server.log.warn(message) : console.error(`tasklane api: ${message}`)),
-  });
-  const app = await buildServer(ctx, { logger: config.logLevel === 'silent' ? false : { level: config.logLevel } });
-  server.log = app.log;
+  const ctx = await createAppContext(config, config.databaseUrl, { onUnnamedStatements: (message) => log.warn(message) });
+  const app = await buildServer(ctx, { logger: log });
   // A stray rejection (a client gone mid-write, the database away) must not end a replica that
   // serves many clients; log it instead.
   process.on('unhandledRejection', (reason) => app.log.error({ err: reason }, 'unhandled rejection'));
-  await app.listen({ port: config.port, host: config.host });
+  const tell = (message: ApiStatusMessage) => process.send?.(message);
+  try {
+    await app.listen({ port: config.port, host: config.host, listenTextResolver: (address) => `listening at ${address}` });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw error;
+    const reason = listenProblem(code, config.host, config.port);
+    // Under the launcher, it prints the line (once) and stops everything; alone, this process does.
+    if (process.send) tell({ type: 'listen-failed', reason });
+    else log.error({ port: config.port, host: config.host }, reason);
+    await ctx.close().catch(() => {});
+    process.exit(3);
+  }
+  tell({ type: 'listening', port: config.port });
   const warning = authOffWarning(config);
   if (warning) app.log.warn(warning);
 
   let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
+  const graceful = async (signal: string) => {
+    if (stopping) {
+      // A second signal: do not wait for sockets to say goodbye.
+      app.log.warn({ signal }, 'stopping api now');
+      process.exit(0);
+    }
     stopping = true;
     app.log.info({ signal }, 'stopping api');
     try {
@@ -108,8 +137,7 @@ async function main(): Promise<void> {
     }
     process.exit(0);
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  stop = (signal) => void graceful(signal);
 }
 
 await main();

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { AppContext } from './app-context.ts';
 import { listensOnLoopback } from './auth/auth-off-warning.ts';
@@ -9,18 +9,20 @@ import { registerFavicon } from './favicon-route.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerGraphql } from './graphql/register.ts';
 import { registerRest } from './rest/register.ts';
+import { RequestLog } from './request-log.ts';
 import { createMetrics, registerMetrics } from './metrics.ts';
 
 export interface ServerOptions {
-  /** Fastify's pino logger options; false for none. */
-  logger?: boolean | { level: string };
+  /** The process's logger (`createLogger` of @tasklane/log). @default none */
+  logger?: FastifyBaseLogger;
 }
 
 /** One HTTP server per API process: GraphQL, REST, WebSockets, health and metrics on one port. */
-export async function buildServer(ctx: AppContext, { logger = false }: ServerOptions = {}): Promise<FastifyInstance> {
+export async function buildServer(ctx: AppContext, { logger }: ServerOptions = {}): Promise<FastifyInstance> {
   const { maxBodyBytes, allowedOrigins } = ctx.config.hardening;
   const app = Fastify({
-    logger,
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
+    logController: new RequestLog(),
     bodyLimit: maxBodyBytes,
     forceCloseConnections: true,
     // Longer than any task id, so that an oversized id reaches the routes and gets their 404

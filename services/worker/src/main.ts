@@ -6,7 +6,7 @@ import { startTracing } from '@tasklane/telemetry';
 import { builtInHandlers } from './handlers/index.ts';
 import { healthServerPort, startHealthServer } from './health-server.ts';
 import { taskMetrics } from './task-metrics.ts';
-import { createJsonLogger } from './json-logger.ts';
+import { createLogger, messageFirst } from '@tasklane/log';
 
 function exitWith(message: string): never {
   console.error(`tasklane worker: ${message}`);
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const config = readConfig();
   const url = config.databaseUrl;
   if (!url) exitWith('DATABASE_URL is not set; run `pnpm start` for the embedded database, or set DATABASE_URL=postgres://...');
-  const log = createJsonLogger({ level: config.logLevel, base: { service: 'worker' } });
+  const log: Logger = messageFirst(createLogger({ service: 'worker', level: config.logLevel, format: config.logFormat }));
   // A stray rejection must not take down a process that is holding tasks; log it loudly instead.
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', errorFields(reason)));
 
@@ -51,8 +51,21 @@ async function main(): Promise<void> {
     stopping.abort();
     process.exit(0);
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  // Under `tasklane start`, a Ctrl-C or a SIGTERM to the process group is the launcher's to act on:
+  // it stops the workers first, over IPC (`stop`, then `stop-now` to hurry). Alone, the signals stop it.
+  const supervised = process.send !== undefined;
+  process.on('SIGTERM', () => !supervised && stop('SIGTERM'));
+  process.on('SIGINT', () => !supervised && stop('SIGINT'));
+  process.on('message', (message: { type?: string }) => {
+    if (message.type === 'stop') stop('launcher: stop');
+    if (message.type === 'stop-now') {
+      // Hurrying needs a stop to hurry: start one first if none has begun.
+      if (!stopping.signal.aborted) stop('launcher: stop');
+      stop('launcher: stop-now');
+    }
+  });
+  // The launcher died without telling us (kill -9): give the tasks back rather than run on alone.
+  process.on('disconnect', () => stop('launcher gone'));
 
   if (!(await migrate(config.migrationDatabaseUrl ?? url, log, stopping.signal))) return;
   // A no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set; with it, each attempt joins its submit's trace.
@@ -78,6 +91,7 @@ async function main(): Promise<void> {
     handlers: builtInHandlers,
     concurrency: config.workerConcurrency,
     leaseSeconds: config.leaseSeconds,
+    graceMs: config.shutdownGraceSeconds * 1000,
     caps: config.caps,
     timeouts: config.taskTimeouts,
     retentionHours: config.taskRetentionHours,
@@ -93,7 +107,12 @@ async function main(): Promise<void> {
     ? createWebhookDispatcher({ pool, connectionString: config.listenDatabaseUrl ?? url, settings: config.webhooks, logger: log })
     : undefined;
   stop = (signal) => {
-    if (stopping.signal.aborted) return;
+    if (stopping.signal.aborted) {
+      // A second signal: no more grace; running tasks are aborted and released now.
+      log.warn('stopping worker now: releasing running tasks', { signal, running: worker.running });
+      void worker.stop({ graceMs: 0 });
+      return;
+    }
     stopping.abort();
     log.info('stopping worker', { signal, running: worker.running });
     health?.close();
