@@ -17,8 +17,8 @@ export function parseMetadata(text: string): ParsedMetadata {
   return { ok: true, value };
 }
 
-/** The pairs as the page shows them, in the same key=value form the fields accept. */
+/** The pairs as the page shows them, in the same key=value form the fields accept, by key (the API keeps no order). */
 export function formatMetadata(metadata: unknown): string {
   if (!metadata || typeof metadata !== 'object') return '';
-  return Object.entries(metadata as Record<string, unknown>).map(([key, value]) => `${key}=${String(value)}`).join(', ');
+  return Object.entries(metadata as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([key, value]) => `${key}=${String(value)}`).join(', ');
 }
