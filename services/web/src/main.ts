@@ -1,10 +1,13 @@
 import { createTasklaneClient, TasklaneClientError, type QueueStats, type Task, type TaskStatus } from '@tasklane/client';
 import { askForApiKey, isUnauthenticated, storedApiKey } from './api-key.ts';
+import { describeOutcome, runForEach } from './bulk-actions.ts';
 import { byId } from './dom.ts';
 import { startLiveFeed } from './live-feed.ts';
+import { parseMetadata } from './parse-metadata.ts';
 import { renderQueueStats } from './queue-stats-view.ts';
 import { wireSubmitForm } from './submit-form.ts';
 import { TaskStore, type TaskFilter } from './task-store.ts';
+import { createTaskPage, taskIdFromHash } from './task-page.ts';
 import { createTaskTable } from './task-table.ts';
 
 /** Rows shown at most; the list read asks for as many, newest first. */
@@ -16,9 +19,12 @@ const STATS_REFRESH_MS = 5000;
 // The page is served by the API it talks to, so the API's origin is the page's origin.
 const client = createTasklaneClient({ url: `${location.origin}/graphql`, apiKey: storedApiKey() });
 const store = new TaskStore();
-const filter: TaskFilter = { status: '', kind: '' };
+const filter: TaskFilter = { status: '', kind: '', metadata: {} };
 const notice = byId('notice');
 const connection = byId('connection');
+const bulkCancel = byId<HTMLButtonElement>('bulk-cancel');
+const bulkRetry = byId<HTMLButtonElement>('bulk-retry');
+const bulkResult = byId('bulk-result');
 const table = createTaskTable({
   body: byId<HTMLTableElement>('tasks').tBodies[0]!,
   empty: byId('empty'),
@@ -29,6 +35,11 @@ const table = createTaskTable({
     } catch (error) {
       showError(error);
     }
+  },
+  selectAll: byId<HTMLInputElement>('select-all'),
+  onSelect: (selected) => {
+    bulkCancel.disabled = selected.length === 0;
+    bulkRetry.disabled = selected.length === 0;
   },
 });
 
@@ -57,6 +68,26 @@ function applyTask(task: Task): void {
     scheduleStats();
   }
 }
+
+/** Runs one action per selected task and says how it went; the live feed brings the new states. */
+async function bulk(button: HTMLButtonElement, verb: string, action: (task: Task) => Promise<void>): Promise<void> {
+  const selected = table.selected();
+  if (selected.length === 0) return;
+  button.disabled = true;
+  bulkResult.textContent = '';
+  const outcome = await runForEach(selected, action);
+  const refused = outcome.failed.find((failure) => isUnauthenticated(failure.error));
+  if (refused) showError(refused.error);
+  bulkResult.textContent = describeOutcome(verb, selected.length, outcome, describeError);
+  button.disabled = table.selected().length === 0;
+}
+
+bulkCancel.addEventListener('click', () =>
+  void bulk(bulkCancel, 'Cancelled', async (task) => applyTask((await client.cancel(task.id)).task)),
+);
+bulkRetry.addEventListener('click', () =>
+  void bulk(bulkRetry, 'Retried', async (task) => applyTask(await client.retry(task.id))),
+);
 
 let statsTimer: ReturnType<typeof setTimeout> | undefined;
 function scheduleStats(): void {
@@ -89,6 +120,7 @@ async function reload(): Promise<void> {
       pageSize: PAGE_SIZE,
       status: filter.status || undefined,
       kind: filter.kind || undefined,
+      metadata: Object.keys(filter.metadata).length > 0 ? filter.metadata : undefined,
     });
     if (mine !== reloads) return;
     store.finishReload(page.tasks);
@@ -118,6 +150,15 @@ const filters = byId<HTMLFormElement>('filters');
 filters.addEventListener('submit', (event) => event.preventDefault());
 filters.addEventListener('change', () => {
   filter.status = byId<HTMLSelectElement>('filter-status').value as TaskStatus | '';
+  const metadataField = byId<HTMLInputElement>('filter-metadata');
+  const metadata = parseMetadata(metadataField.value);
+  if (!metadata.ok) {
+    metadataField.setAttribute('aria-invalid', 'true');
+    notice.textContent = metadata.message;
+    return;
+  }
+  metadataField.removeAttribute('aria-invalid');
+  filter.metadata = metadata.value;
   const kind = byId<HTMLInputElement>('filter-kind').value.trim();
   const kindChanged = kind !== filter.kind;
   filter.kind = kind;
@@ -136,6 +177,15 @@ wireSubmitForm(async (input) => {
   askForApiKey();
   return 'An API key is required.';
 });
+
+const taskPage = createTaskPage({ client, onTask: applyTask, onAuthError: (error) => isUnauthenticated(error) && showError(error), describeError });
+function route(): void {
+  const id = taskIdFromHash(location.hash);
+  if (id) taskPage.open(id);
+  else taskPage.close();
+}
+window.addEventListener('hashchange', route);
+route();
 
 follow();
 setInterval(() => void refreshStats(), STATS_REFRESH_MS);

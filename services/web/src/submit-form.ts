@@ -1,5 +1,6 @@
 import type { SubmitInput, Task } from '@tasklane/client';
 import { byId } from './dom.ts';
+import { parseMetadata } from './parse-metadata.ts';
 import { kindProblem, parseTaskInput } from './parse-task-input.ts';
 
 /** Wires the submit form: validates kind and JSON in the page, then hands the task to `submit`. */
@@ -7,6 +8,7 @@ export function wireSubmitForm(submit: (input: SubmitInput) => Promise<Task>, de
   const form = byId<HTMLFormElement>('submit-form');
   const kind = byId<HTMLInputElement>('submit-kind');
   const input = byId<HTMLTextAreaElement>('submit-input');
+  const metadata = byId<HTMLInputElement>('submit-metadata');
   const error = byId('submit-error');
   const button = form.querySelector('button')!;
 
@@ -14,6 +16,7 @@ export function wireSubmitForm(submit: (input: SubmitInput) => Promise<Task>, de
     error.textContent = message;
     kind.removeAttribute('aria-invalid');
     input.removeAttribute('aria-invalid');
+    metadata.removeAttribute('aria-invalid');
     if (field) {
       field.setAttribute('aria-invalid', 'true');
       field.focus();
@@ -27,9 +30,11 @@ export function wireSubmitForm(submit: (input: SubmitInput) => Promise<Task>, de
     if (badKind) return show(badKind, kind);
     const parsed = parseTaskInput(input.value);
     if (!parsed.ok) return show(parsed.message, input);
+    const pairs = parseMetadata(metadata.value);
+    if (!pairs.ok) return show(pairs.message, metadata);
     show('');
     button.disabled = true;
-    submit({ kind: kindValue, input: parsed.value })
+    submit({ kind: kindValue, input: parsed.value, ...(Object.keys(pairs.value).length > 0 ? { metadata: pairs.value } : {}) })
       .catch((failure: unknown) => show(describeError(failure)))
       .finally(() => (button.disabled = false));
   });

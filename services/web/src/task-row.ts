@@ -1,9 +1,13 @@
 import { isTerminal, type Task } from '@tasklane/client';
 import { el } from './dom.ts';
+import { formatMetadata } from './parse-metadata.ts';
+import { taskHref } from './task-page.ts';
 
 /** One table row, built once per task and patched as the task changes. */
 export interface TaskRow {
   element: HTMLTableRowElement;
+  /** The row's selection box; the table owns what selection means. */
+  checkbox: HTMLInputElement;
   update(task: Task): void;
 }
 
@@ -17,15 +21,19 @@ export function createTaskRow(task: Task, onCancel: (task: Task) => Promise<void
   const bar = el('div', { class: 'progress', role: 'progressbar', 'aria-label': `Progress of ${task.id}`, 'aria-valuemin': '0', 'aria-valuemax': '100' }, fill);
   const percent = el('span', { class: 'percent' });
   const message = el('td', { class: 'message' });
+  const checkbox = el('input', { type: 'checkbox', class: 'select', 'aria-label': `Select ${task.id}` });
+  const metadata = el('td', { class: 'metadata' });
   const cancel = el('button', { type: 'button', class: 'cancel', 'aria-label': `Cancel ${task.id}` }, 'Cancel');
   const element = el(
     'tr',
     { 'data-task-id': task.id },
-    el('td', {}, el('code', {}, task.id)),
+    el('td', {}, checkbox),
+    el('td', {}, el('a', { href: taskHref(task.id) }, el('code', {}, task.id))),
     el('td', {}, task.kind),
     el('td', {}, status),
     el('td', {}, el('div', { class: 'progress-cell' }, bar, percent)),
     message,
+    metadata,
     el('td', {}, el('time', { datetime: task.createdAt }, new Date(task.createdAt).toLocaleTimeString())),
     el('td', {}, cancel),
   );
@@ -48,8 +56,9 @@ export function createTaskRow(task: Task, onCancel: (task: Task) => Promise<void
     bar.setAttribute('aria-valuetext', `${next.progress}%`);
     percent.textContent = `${next.progress}%`;
     message.textContent = next.error ? `${next.error.type}: ${next.error.message}` : (next.message ?? '');
+    metadata.textContent = formatMetadata(next.metadata);
     cancel.hidden = isTerminal(next);
   };
   update(task);
-  return { element, update };
+  return { element, checkbox, update };
 }

@@ -1,13 +1,19 @@
 import type { Task, TaskStatus } from '@tasklane/client';
 
-/** What the table shows: one status and one kind at most; empty means any. */
+/** What the table shows: one status and one kind at most, and metadata pairs all held; empty means any. */
 export interface TaskFilter {
   status: TaskStatus | '';
   kind: string;
+  metadata: Record<string, string>;
+}
+
+function holdsMetadata(task: Task, wanted: Record<string, string>): boolean {
+  const metadata = (task.metadata ?? {}) as Record<string, unknown>;
+  return Object.entries(wanted).every(([key, value]) => metadata[key] === value);
 }
 
 export function matchesFilter(task: Task, filter: TaskFilter): boolean {
-  return (!filter.status || task.status === filter.status) && (!filter.kind || task.kind === filter.kind);
+  return (!filter.status || task.status === filter.status) && (!filter.kind || task.kind === filter.kind) && holdsMetadata(task, filter.metadata);
 }
 
 /**

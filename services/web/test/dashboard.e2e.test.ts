@@ -42,9 +42,10 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', { timeout: 3 * WAIT_M
   }, 240_000);
 
   // A browser test that times out says little by itself: show what each process said.
-  afterEach(({ task }) => {
+  afterEach(async ({ task }) => {
     if (task.result?.state !== 'fail') return;
-    console.error(`--- page\n${pageLog.join('\n')}\n--- api\n${api?.output().slice(-3000)}\n--- worker\n${worker?.output().slice(-3000)}`);
+    const shown = await page.locator('main').innerText().catch(() => '(page gone)');
+    console.error(`--- page\n${pageLog.join('\n')}\n--- shown\n${shown}\n--- api\n${api?.output().slice(-3000)}\n--- worker\n${worker?.output().slice(-3000)}`);
   });
 
   afterAll(async () => {
@@ -57,11 +58,12 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', { timeout: 3 * WAIT_M
   }, 60_000);
 
   /** Submits through the form and answers the new task's id (the newest row of that kind). */
-  async function submitThroughForm(kind: string, input: string): Promise<string> {
+  async function submitThroughForm(kind: string, input: string, metadata = ''): Promise<string> {
     const before = await page.locator('tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-task-id')));
     const form = page.getByRole('region', { name: 'Submit a task' });
     await form.getByLabel('Kind').fill(kind);
     await form.getByLabel('Input (JSON)').fill(input);
+    await form.getByLabel('Metadata').fill(metadata);
     await form.getByRole('button', { name: 'Submit' }).click();
     const handle = await page.waitForFunction(
       (known) => Array.from(document.querySelectorAll('tbody tr')).map((row) => row.getAttribute('data-task-id')).find((id) => id && !known.includes(id)),
@@ -71,10 +73,27 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', { timeout: 3 * WAIT_M
   }
 
   const row = (id: string) => page.locator(`tbody tr[data-task-id="${id}"]`);
+  const taskPage = () => page.locator('#task-page');
+  const historyStatuses = () => page.locator('#task-history li').evaluateAll((items) => items.map((item) => item.getAttribute('data-status')));
+
+  /** Opens a task's page from its row, and waits until the page shows that task. */
+  async function openTaskPage(id: string): Promise<void> {
+    await row(id).getByRole('link', { name: id }).click();
+    await page.getByRole('heading', { name: `Task ${id}` }).waitFor();
+    await page.locator('#task-history li').first().waitFor();
+  }
+
+  async function setListFilter(label: 'Kind' | 'Metadata', value: string): Promise<void> {
+    const field = page.getByRole('search').getByLabel(label);
+    await field.fill(value);
+    await field.press('Enter');
+  }
 
   it('shows the queue stats with each cap', async () => {
     await expect.poll(() => page.locator('[data-cap="*"] .cap-value').textContent(), { timeout: WAIT_MS }).toBe('0 / 10 processing');
     await expect.poll(() => page.locator('[data-cap="video"] .cap-value').textContent(), { timeout: WAIT_MS }).toBe('0 / 2 processing');
+    // Loaded and live, the page has logged no error (the reconnect test below causes some on purpose).
+    expect(pageLog.filter((line) => line.startsWith('error') || line.startsWith('pageerror'))).toEqual([]);
   });
 
   it('explains bad JSON in the form instead of submitting it', async () => {
@@ -156,6 +175,116 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', { timeout: 3 * WAIT_M
     const kind = page.getByRole('search').getByLabel('Kind');
     await kind.fill('offline_job');
     await kind.press('Enter'); // a text field reports its change on Enter or blur
-    await expect.poll(() => page.locator('tbody tr td:nth-child(2)').allTextContents(), { timeout: WAIT_MS }).toEqual(['offline_job']);
+    await expect.poll(() => page.locator('tbody tr td:nth-child(3)').allTextContents(), { timeout: WAIT_MS }).toEqual(['offline_job']);
+    await setListFilter('Kind', '');
+    // Wait for the unfiltered list, so the next test's "new row" is not an old one reappearing.
+    await page.locator('tbody tr[data-status="CANCELLED"]').waitFor();
+  });
+
+  it('shows a task page whose history grows while the worker runs the task', async () => {
+    // Eight seconds in 20 steps: still running when the page opens, even on a loaded machine.
+    const id = await submitThroughForm('video', '{"duration_seconds": 8}', 'customer=acme, run=history');
+    await openTaskPage(id);
+    expect(await page.evaluate(() => location.hash)).toBe(`#/tasks/${id}`);
+    const first = await page.locator('#task-history li').count();
+    await taskPage().and(page.locator('[data-status="COMPLETED"]')).waitFor();
+    await page.locator('#task-history li[data-status="COMPLETED"]').waitFor();
+
+    const entries = await page.locator('#task-history li').evaluateAll((items) =>
+      items.map((item) => ({ version: Number(item.getAttribute('data-version')), status: item.getAttribute('data-status'), text: item.textContent ?? '' })),
+    );
+    expect(entries.length).toBeGreaterThan(first);
+    expect(entries.map((entry) => entry.version)).toEqual([...entries.map((entry) => entry.version)].sort((a, b) => a - b));
+    expect(new Set(entries.map((entry) => entry.version)).size).toBe(entries.length);
+    expect(entries.some((entry) => entry.status === 'PROCESSING')).toBe(true);
+    expect(entries.at(-1)).toMatchObject({ status: 'COMPLETED' });
+    expect(entries.at(-1)!.text).toContain('100%');
+
+    const field = (name: string) => taskPage().locator(`[data-field="${name}"]`).textContent();
+    expect(await field('status')).toBe('completed');
+    expect(await field('attempts')).toBe('1 / 3');
+    expect(await field('metadata')).toBe('customer=acme, run=history');
+    expect(JSON.parse((await field('input'))!)).toEqual({ duration_seconds: 8 });
+    expect(await field('result')).not.toBe('—');
+    expect(await field('started')).not.toBe('—');
+    expect(await field('finished')).not.toBe('—');
+    expect(await taskPage().getByRole('button', { name: 'Retry' }).isVisible()).toBe(false);
+    expect(await taskPage().getByRole('button', { name: 'Cancel' }).isVisible()).toBe(false);
+  });
+
+  it('retries a failed task from its page and shows the new task linked to it', async () => {
+    // No worker handles this kind: the driver fails it.
+    const id = await submitThroughForm('flaky_job', '{"n": 1}', 'customer=initech');
+    await driver.fail(await driver.claim('flaky_job'), 'Upstream', 'The upstream service answered 503');
+    await openTaskPage(id);
+    await taskPage().and(page.locator('[data-status="FAILED"]')).waitFor();
+    expect(await taskPage().locator('[data-field="error"]').textContent()).toBe('Upstream: The upstream service answered 503');
+
+    await taskPage().getByRole('button', { name: 'Retry' }).click();
+    const retried = await page.waitForFunction((old) => {
+      const match = /^#\/tasks\/(.+)$/.exec(location.hash);
+      return match && match[1] !== old ? match[1] : undefined;
+    }, id);
+    const newId = (await retried.jsonValue()) as string;
+    await page.getByRole('heading', { name: `Task ${newId}` }).waitFor();
+    await taskPage().and(page.locator('[data-status="PENDING"]')).waitFor();
+    expect(await taskPage().locator('[data-field="retried-from"]').textContent()).toBe(id);
+    expect(await taskPage().locator('[data-field="metadata"]').textContent()).toBe('customer=initech');
+    await row(newId).and(page.locator('[data-status="PENDING"]')).waitFor();
+    expect(await row(id).getAttribute('data-status')).toBe('FAILED');
+
+    // The new task is pending: the page offers Cancel, and the history records it.
+    await taskPage().getByRole('button', { name: 'Cancel' }).click();
+    await taskPage().and(page.locator('[data-status="CANCELLED"]')).waitFor();
+    await expect.poll(historyStatuses, { timeout: WAIT_MS }).toEqual(['PENDING', 'CANCELLED']);
+
+    // The link leads back to the original, which is left as it was.
+    await taskPage().locator('[data-field="retried-from"]').getByRole('link').click();
+    await page.getByRole('heading', { name: `Task ${id}` }).waitFor();
+    await taskPage().and(page.locator('[data-status="FAILED"]')).waitFor();
+    await page.getByRole('link', { name: '← All tasks' }).click();
+    await taskPage().waitFor({ state: 'hidden' });
+  });
+
+  it('cancels two selected tasks at once and leaves the others alone', async () => {
+    const first = await submitThroughForm('bulk_job', '{}');
+    const second = await submitThroughForm('bulk_job', '{}');
+    const untouched = await submitThroughForm('bulk_job', '{}');
+    await page.getByRole('checkbox', { name: `Select ${first}` }).check();
+    await page.getByRole('checkbox', { name: `Select ${second}` }).check();
+    await page.getByRole('button', { name: 'Cancel selected' }).click();
+
+    await page.getByRole('status').filter({ hasText: 'Cancelled 2 of 2.' }).waitFor();
+    await row(first).and(page.locator('[data-status="CANCELLED"]')).waitFor();
+    await row(second).and(page.locator('[data-status="CANCELLED"]')).waitFor();
+    expect(await row(untouched).getAttribute('data-status')).toBe('PENDING');
+
+    // Retrying the same two makes two new pending tasks; the third, still pending, is refused by name.
+    await page.getByRole('checkbox', { name: `Select ${untouched}` }).check();
+    await page.getByRole('button', { name: 'Retry selected' }).click();
+    const result = page.getByRole('status').filter({ hasText: 'Retried 2 of 3.' });
+    await result.waitFor();
+    expect(await result.textContent()).toContain(untouched);
+    await expect.poll(() => page.locator('tbody tr[data-status="PENDING"] td:nth-child(3)').filter({ hasText: 'bulk_job' }).count(), { timeout: WAIT_MS }).toBe(3);
+  });
+
+  it('filters by metadata, selects every visible task and cancels only those', async () => {
+    const acme = [await submitThroughForm('meta_job', '{}', 'customer=acme, tier=gold'), await submitThroughForm('meta_job', '{}', 'customer=acme')];
+    const globex = await submitThroughForm('meta_job', '{}', 'customer=globex');
+    await setListFilter('Kind', 'meta_job');
+    await setListFilter('Metadata', 'customer=acme');
+    await expect.poll(() => page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task-id'))), { timeout: WAIT_MS }).toEqual([...acme].reverse());
+    expect(await row(acme[0]!).locator('.metadata').textContent()).toBe('customer=acme, tier=gold');
+
+    await page.getByRole('checkbox', { name: 'Select all visible tasks' }).check();
+    await page.getByRole('button', { name: 'Cancel selected' }).click();
+    await page.getByRole('status').filter({ hasText: 'Cancelled 2 of 2.' }).waitFor();
+
+    await setListFilter('Metadata', 'customer');
+    await page.getByRole('alert').filter({ hasText: 'is not key=value' }).waitFor();
+    await setListFilter('Metadata', '');
+    await row(globex).waitFor();
+    expect(await row(globex).getAttribute('data-status')).toBe('PENDING');
+    for (const id of acme) expect(await row(id).getAttribute('data-status')).toBe('CANCELLED');
   });
 });

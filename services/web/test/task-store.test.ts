@@ -1,9 +1,10 @@
 import type { Task } from '@tasklane/client';
 import { describe, expect, it } from 'vitest';
 import { parseTaskInput, kindProblem } from '../src/parse-task-input.ts';
+import { parseMetadata } from '../src/parse-metadata.ts';
 import { TaskStore } from '../src/task-store.ts';
 
-const ALL = { status: '', kind: '' } as const;
+const ALL = { status: '', kind: '', metadata: {} } as const;
 
 function task(id: string, version: number, fields: Partial<Task> = {}): Task {
   return {
@@ -60,8 +61,27 @@ describe('TaskStore', () => {
     store.apply(task('t1', 1, { status: 'COMPLETED' }));
     store.apply(task('t2', 1, { kind: 'image' }));
     store.apply(task('t3', 1));
-    expect(store.visible({ status: 'PENDING', kind: '' }, 10).map((t) => t.id)).toEqual(['t3', 't2']);
-    expect(store.visible({ status: '', kind: 'video' }, 1).map((t) => t.id)).toEqual(['t3']);
+    expect(store.visible({ status: 'PENDING', kind: '', metadata: {} }, 10).map((t) => t.id)).toEqual(['t3', 't2']);
+    expect(store.visible({ status: '', kind: 'video', metadata: {} }, 1).map((t) => t.id)).toEqual(['t3']);
+  });
+
+  it('shows only tasks holding every metadata pair of the filter', () => {
+    const store = new TaskStore();
+    store.apply(task('t1', 1, { metadata: { customer: 'acme', tier: 'gold' } }));
+    store.apply(task('t2', 1, { metadata: { customer: 'acme' } }));
+    store.apply(task('t3', 1, { metadata: { customer: 'globex' } }));
+    expect(store.visible({ ...ALL, metadata: { customer: 'acme' } }, 10).map((t) => t.id)).toEqual(['t2', 't1']);
+    expect(store.visible({ ...ALL, metadata: { customer: 'acme', tier: 'gold' } }, 10).map((t) => t.id)).toEqual(['t1']);
+  });
+});
+
+describe('the metadata fields', () => {
+  it('read comma-separated key=value pairs and explain a pair without a key', () => {
+    expect(parseMetadata(' customer = acme, tier=gold ,')).toEqual({ ok: true, value: { customer: 'acme', tier: 'gold' } });
+    expect(parseMetadata('')).toEqual({ ok: true, value: {} });
+    expect(parseMetadata('note=a=b')).toEqual({ ok: true, value: { note: 'a=b' } });
+    const bad = parseMetadata('customer');
+    expect(!bad.ok && bad.message).toMatch(/"customer" is not key=value/);
   });
 });
 
