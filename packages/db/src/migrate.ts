@@ -6,7 +6,8 @@ import { migrations } from './migrations/index.ts';
 const MIGRATION_LOCK_KEY = 7_414_001;
 
 /**
- * Brings the database to the latest schema. Safe to run twice and from several processes at
+ * Brings the database to the latest schema. Migrations go forward only: there is no way down (see
+ * migrations/index.ts for why), so this is the one entry point. Safe to run twice and from several processes at
  * once: a session advisory lock makes them take turns, and the later ones find nothing to do.
  */
 export async function migrateToLatest(connectionString: string): Promise<string[]> {

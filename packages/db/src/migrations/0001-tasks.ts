@@ -153,8 +153,3 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     end $$
   `.execute(db);
 }
-
-export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`drop table if exists tasklane.tasks, tasklane.workers cascade`.execute(db);
-  await sql`drop function if exists tasklane.claim, tasklane.notify_changes(), tasklane.bump_version()`.execute(db);
-}

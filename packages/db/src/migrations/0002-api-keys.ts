@@ -18,7 +18,3 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )
   `.execute(db);
 }
-
-export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`drop table if exists tasklane.api_keys`.execute(db);
-}

@@ -55,8 +55,3 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     end $$
   `.execute(db);
 }
-
-export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`drop function if exists tasklane.take_rate_limit_slot`.execute(db);
-  await sql`drop table if exists tasklane.rate_limits, tasklane.rate_limit_slots`.execute(db);
-}

@@ -145,13 +145,3 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     end $$
   `.execute(db);
 }
-
-export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`drop trigger tasks_bump_version on tasklane.tasks`.execute(db);
-  await sql`
-    create trigger tasks_bump_version before update on tasklane.tasks
-    for each row when (old.* is distinct from new.*) execute function tasklane.bump_version()
-  `.execute(db);
-  await sql`drop function if exists tasklane.claim_batch`.execute(db);
-  await sql`drop function if exists tasklane.claim_room`.execute(db);
-}
