@@ -131,13 +131,9 @@ it('never passes the total or per-kind caps while claimers race on both sides of
   expect(peak.image).toBeLessThanOrEqual(45);
 });
 
-it('keeps the previous release\'s tasklane.claim working: whole rows as the claim left them', async () => {
-  const { task } = await store.submit({ kind: 'video' });
-  const { rows } = await pool.query<{ id: string; status: string; attempts: number; lease_owner: string; version: string }>(
-    `select * from tasklane.claim('old-release-worker', 5, array['video'], 100, '{}'::jsonb, 30)`,
+it('leaves no tasklane.claim beside claim_batch once migrated', async () => {
+  const { rows } = await pool.query<{ old: string | null; batch: string | null }>(
+    `select to_regproc('tasklane.claim')::text as old, to_regproc('tasklane.claim_batch')::text as batch`,
   );
-  expect(rows).toHaveLength(1);
-  expect(rows[0]).toMatchObject({ id: task.id, status: 'processing', attempts: 1, lease_owner: 'old-release-worker' });
-  expect(Number(rows[0]!.version)).toBe(task.version + 1);
-  expect((await store.get(task.id))?.status).toBe('processing');
+  expect(rows[0]).toEqual({ old: null, batch: 'tasklane.claim_batch' });
 });

@@ -128,8 +128,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     end $$
   `.execute(db);
 
-  // The claim 0001 defined, kept for processes still running the previous release: now a thin
-  // wrapper over claim_batch, so it takes the same slots and never runs beside a fast claim.
+  // The claim 0001 defined, kept for processes still running the previous release (there was none;
+  // 0009 drops it): now a thin wrapper over claim_batch, so it takes the same slots.
   await sql`
     create or replace function tasklane.claim(
       p_worker text, p_max integer, p_kinds text[], p_total_cap integer, p_kind_caps jsonb, p_lease_seconds integer

@@ -6,6 +6,7 @@ import * as fastClaim from './0004-fast-claim.ts';
 import * as workerKinds from './0005-worker-kinds.ts';
 import * as workerKeys from './0007-worker-keys.ts';
 import * as fairQueues from './0008-fair-queues.ts';
+import * as dropOldClaim from './0009-drop-old-claim.ts';
 import * as operations from './0010-operations.ts';
 import * as webhooks from './0011-webhooks.ts';
 
@@ -30,6 +31,7 @@ export const migrations: Record<string, ForwardMigration> = {
   '0005-worker-kinds': workerKinds,
   '0007-worker-keys': workerKeys,
   '0008-fair-queues': fairQueues,
+  '0009-drop-old-claim': dropOldClaim,
   '0010-operations': operations,
   '0011-webhooks': webhooks,
 };
