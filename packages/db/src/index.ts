@@ -6,6 +6,7 @@ export * from './connect.ts';
 export * from './statements.ts';
 export * from './statement-health.ts';
 export * from './migrate.ts';
+export * from './advisory-locks.ts';
 export * from './embedded-postgres.ts';
 export * from './database-url.ts';
 export * from './task-row.ts';

@@ -2,9 +2,8 @@ import type pg from 'pg';
 import { retryRunAtSql } from './retry-delay.ts';
 import type { TaskStatus } from '@tasklane/core';
 import { announce, type ChangePublishing } from './change-publisher.ts';
+import { AdvisoryLock } from './advisory-locks.ts';
 
-// Any constant: the same in every process, so that one of them at a time does the sweep.
-const MAINTENANCE_LOCK_KEY = 7_414_003;
 const RETENTION_BATCH = 1000;
 
 export interface MaintenanceResult {
@@ -31,7 +30,7 @@ export async function runMaintenance(pool: pg.Pool, { retentionHours, retryBaseS
   const client = await pool.connect();
   try {
     await client.query('begin');
-    const { rows } = await client.query<{ elected: boolean }>('select pg_try_advisory_xact_lock($1) as elected', [MAINTENANCE_LOCK_KEY]);
+    const { rows } = await client.query<{ elected: boolean }>('select pg_try_advisory_xact_lock($1) as elected', [AdvisoryLock.maintenance]);
     if (!rows[0]?.elected) {
       await client.query('rollback');
       return { elected: false, requeued: 0, failed: 0, deleted: 0 };

@@ -1,9 +1,7 @@
 import { Kysely, Migrator, PostgresDialect, sql, type MigrationResultSet } from 'kysely';
 import pg from 'pg';
 import { migrations } from './migrations/index.ts';
-
-// Any constant: it only has to be the same in every Tasklane process.
-const MIGRATION_LOCK_KEY = 7_414_001;
+import { AdvisoryLock } from './advisory-locks.ts';
 
 /**
  * Brings the database to the latest schema. Migrations go forward only: there is no way down (see
@@ -16,7 +14,7 @@ export async function migrateToLatest(connectionString: string): Promise<string[
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
   try {
     return await db.connection().execute(async (conn) => {
-      await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`.execute(conn);
+      await sql`select pg_advisory_lock(${AdvisoryLock.migrate})`.execute(conn);
       try {
         await sql`create schema if not exists tasklane`.execute(conn);
         const migrator = new Migrator({
@@ -30,7 +28,7 @@ export async function migrateToLatest(connectionString: string): Promise<string[
         if (outcome.error) throw outcome.error;
         return (outcome.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
       } finally {
-        await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.execute(conn);
+        await sql`select pg_advisory_unlock(${AdvisoryLock.migrate})`.execute(conn);
       }
     });
   } finally {

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { AdvisoryLock } from '../advisory-locks.ts';
 
 /**
  * The task table, the worker lease table, and the trigger that bumps `version` and announces
@@ -108,13 +109,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     set enable_bitmapscan = off set enable_seqscan = off
     as $$
     declare
+      -- The numbers come from advisory-locks.ts, which says what each lock guards.
+      c_cap_lock constant bigint := ${sql.lit(AdvisoryLock.claimCaps)};
       v_running integer;
       v_by_kind jsonb;
       v_room integer;
       v_left jsonb;
       v_full text[];
     begin
-      perform pg_advisory_xact_lock(7414002);
+      perform pg_advisory_xact_lock(c_cap_lock);
       -- The lease row is written only when it is missing or half expired: a worker polling for work
       -- does not write on every poll (its heartbeat keeps it fresh).
       insert into tasklane.workers as w (id, expires_at) values (p_worker, now() + make_interval(secs => p_lease_seconds))

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { AdvisoryLock } from '../advisory-locks.ts';
 
 /**
  * Per-owner rate limits shared by every API process: fixed-window counters for submissions and
@@ -39,10 +40,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       p_id text, p_key text, p_holder text, p_limit integer, p_ttl_ms integer, p_now_ms double precision
     ) returns table (granted boolean, held integer) language plpgsql as $$
     declare
+      -- The number comes from advisory-locks.ts, which says what the lock guards.
+      c_slot_lock constant integer := ${sql.lit(AdvisoryLock.rateLimitSlot)};
       v_now timestamptz := coalesce(to_timestamp(p_now_ms / 1000.0), clock_timestamp());
       v_held integer;
     begin
-      perform pg_advisory_xact_lock(7414004, hashtext(p_key));
+      perform pg_advisory_xact_lock(c_slot_lock, hashtext(p_key));
       delete from tasklane.rate_limit_slots s where s.key = p_key and s.expires_at <= v_now;
       select count(*) into v_held from tasklane.rate_limit_slots s where s.key = p_key;
       if v_held >= p_limit then

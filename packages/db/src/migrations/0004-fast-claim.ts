@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { AdvisoryLock, CLAIM_SLOTS } from '../advisory-locks.ts';
 
 /**
  * Claims without taking turns when no cap can bind, and a claim that returns only what a worker
@@ -34,7 +35,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       out room integer, out kinds_left jsonb, out kinds_full text[]
     ) language plpgsql as $$
     declare
-      c_slots constant integer := 8;
+      -- The numbers come from advisory-locks.ts, which says what each lock and CLAIM_SLOTS guard.
+      c_slots constant integer := ${sql.lit(CLAIM_SLOTS)};
+      c_cap_lock constant bigint := ${sql.lit(AdvisoryLock.claimCaps)};
+      c_slot_lock constant integer := ${sql.lit(AdvisoryLock.claimSlot)};
       v_running integer;
       v_by_kind jsonb;
       v_fast boolean := false;
@@ -46,15 +50,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       if p_fast and p_max * c_slots <= p_total_cap
          and not exists (select 1 from jsonb_each_text(v_capped) c where c.value::integer < p_max * c_slots) then
         for i in 0 .. c_slots - 1 loop
-          if pg_try_advisory_xact_lock(7414003, i) then
+          if pg_try_advisory_xact_lock(c_slot_lock, i) then
             v_fast := true;
             exit;
           end if;
         end loop;
       end if;
       if not v_fast then
-        perform pg_advisory_xact_lock(7414002);
-        perform pg_advisory_xact_lock(7414003, s.n) from generate_series(0, c_slots - 1) s(n);
+        perform pg_advisory_xact_lock(c_cap_lock);
+        perform pg_advisory_xact_lock(c_slot_lock, s.n) from generate_series(0, c_slots - 1) s(n);
       end if;
       select coalesce(sum(r.n), 0), coalesce(jsonb_object_agg(r.kind, r.n), '{}'::jsonb) into v_running, v_by_kind
         from (select t.kind, count(*) as n from tasklane.tasks t where t.status = 'processing' group by t.kind) r;
