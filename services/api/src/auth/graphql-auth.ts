@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../app-context.ts';
-import { GraphQLError } from '../graphql/graphql-js.ts';
+import { GraphQLError } from 'graphql';
 import { authenticate, type Caller } from '../request-scope.ts';
 import { ForbiddenError } from './forbidden-error.ts';
 import { AuthClose, authorizationMember } from './socket-auth.ts';

@@ -7,7 +7,7 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import type { GraphqlLimits } from '@tasklane/core';
 import type { ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { GraphQLError } from './graphql-js.ts';
+import { GraphQLError } from 'graphql';
 
 type Rejection = (context: ValidationContext | null, error: GraphQLError) => void;
 

@@ -1,4 +1,4 @@
-import { GraphQLError } from './graphql-js.ts';
+import { GraphQLError } from 'graphql';
 import { maskError as yogaMaskError, type MaskError } from 'graphql-yoga';
 import { TasklaneError, ValidationError, isPublicErrorCode, type ServerErrorCode } from '@tasklane/core';
 import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from '../database-unavailable.ts';

@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import { NoSchemaIntrospectionCustomRule } from './graphql-js.ts';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
 
 /**
  * Refuses `__schema` and `__type` (GRAPHQL_INTROSPECTION=off) as a validation error naming the

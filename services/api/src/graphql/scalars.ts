@@ -1,5 +1,5 @@
 import type { ValueNode } from 'graphql';
-import { GraphQLError, Kind } from './graphql-js.ts';
+import { GraphQLError, Kind } from 'graphql';
 import type { JsonValue } from '@tasklane/core';
 import { builder } from './builder.ts';
 

@@ -1,6 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import type { Task } from '@tasklane/core';
-import { GraphQLObjectType, lexicographicSortSchema, printSchema } from './graphql-js.ts';
+import { GraphQLObjectType, lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.ts';
 // Each module adds its types and fields to the builder when imported.
 import './scalars.ts';

@@ -1,6 +1,6 @@
 import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import type { WebSocket } from 'ws';
-import { execute, GraphQLError } from './graphql-js.ts';
+import { execute, GraphQLError } from 'graphql';
 import type { SubscriptionStream } from './subscription-stream.ts';
 
 /** Yoga's error masking as configured (message, dev mode, logging of what it hides). */

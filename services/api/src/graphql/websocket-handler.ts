@@ -4,7 +4,7 @@ import { makeHandler } from 'graphql-ws/use/@fastify/websocket';
 import type { AppContext } from '../app-context.ts';
 import { authenticateConnection } from '../auth/graphql-auth.ts';
 import type { Caller } from '../request-scope.ts';
-import { getOperationAST } from './graphql-js.ts';
+import { getOperationAST } from 'graphql';
 import { SharedSubscriptionDelivery, type MaskErrors } from './shared-subscription-delivery.ts';
 import { streamOpenedWith } from './subscription-stream.ts';
 import type { TasklaneYoga } from './yoga.ts';

@@ -1,7 +1,7 @@
 import type { Task } from '@tasklane/core';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { execute } from '../../src/graphql/graphql-js.ts';
+import { execute } from 'graphql';
 import { schema } from '../../src/graphql/schema.ts';
 
 const at = new Date('2026-11-30T12:00:00.000Z');
