@@ -104,8 +104,10 @@ export class WorkerStore {
     const { rows } = await runStatement<{ id: string }>(this.pool, {
       name: 'tasklane_heartbeat',
       text: `with renewed as (
-               insert into tasklane.workers (id, expires_at, kinds) values ($1, now() + make_interval(secs => $2), $5::text[])
-               on conflict (id) do update set expires_at = excluded.expires_at, kinds = excluded.kinds
+               insert into tasklane.workers as w (id, expires_at, kinds) values ($1, now() + make_interval(secs => $2), $5::text[])
+               -- A heartbeat that names no kinds (an HTTP worker's: its claims name them) keeps those registered.
+               on conflict (id) do update set expires_at = excluded.expires_at,
+                 kinds = case when cardinality(excluded.kinds) > 0 then excluded.kinds else w.kinds end
                returning id
              ), registered as (
                insert into tasklane.kinds (kind) select unnest($5::text[]) on conflict do nothing
@@ -118,6 +120,20 @@ export class WorkerStore {
       values: [this.workerId, this.leaseSeconds, held.map((h) => h.id), held.map((h) => h.attempt), this.kinds],
     });
     return rows.map((r) => r.id);
+  }
+
+  /** Registers `kinds` as served by this worker, renewing its lease: what a heartbeat does for its own kinds. */
+  async register(kinds: readonly string[]): Promise<void> {
+    if (kinds.length === 0) return;
+    await this.pool.query(
+      `with renewed as (
+         insert into tasklane.workers as w (id, expires_at, kinds) values ($1, now() + make_interval(secs => $2), $3::text[])
+         on conflict (id) do update set expires_at = excluded.expires_at, kinds = excluded.kinds
+         returning id
+       )
+       insert into tasklane.kinds (kind) select unnest($3::text[]) on conflict do nothing`,
+      [this.workerId, this.leaseSeconds, kinds],
+    );
   }
 
   /** Records progress; false when this worker no longer holds the attempt. */

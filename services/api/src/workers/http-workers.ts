@@ -78,6 +78,10 @@ export class HttpWorkers {
   /** Claims up to `max` tasks; with none runnable, waits up to `waitSeconds` for some, waking on the bus. */
   async claim(store: WorkerStore, max: number, kinds: readonly string[], waitSeconds: number, signal: AbortSignal): Promise<Task[]> {
     const deadline = Date.now() + waitSeconds * 1000;
+    // The kinds a worker claims are the kinds it serves: registered (with its lease) like the
+    // TypeScript SDK's, so submits of those kinds are accepted and their pending tasks are not
+    // reported as having no live worker.
+    await store.register(kinds);
     for (;;) {
       // Taken before the claim, so a change that lands while it runs still wakes the next round.
       const woken = this.wake.next();
