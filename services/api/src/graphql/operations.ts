@@ -37,7 +37,14 @@ function toBulkFilter(filter: FilterArg | null | undefined): BulkFilter {
   };
 }
 
-builder.mutationFields((t) => ({
+builder.mutationFields((t) => {
+  // The same filter and page for every bulk action.
+  const bulkArgs = () => ({
+    filter: t.arg({ type: BulkTaskFilterInput }),
+    first: t.arg.int({ description: `Page size, 1-${MAX_BULK_LIMIT}.`, defaultValue: MAX_BULK_LIMIT }),
+    after: t.arg.string({ description: 'The nextCursor of the previous call.' }),
+  });
+  return {
   retryTask: t.field({
     type: TaskRef,
     nullable: true,
@@ -54,14 +61,10 @@ builder.mutationFields((t) => ({
     type: BulkResultRef,
     nullable: true,
     description: 'Cancels the PENDING and PROCESSING tasks in one page of those matching the filter.',
-    args: {
-      filter: t.arg({ type: BulkTaskFilterInput }),
-      first: t.arg.int({ description: `Page size, 1-${MAX_BULK_LIMIT}.`, defaultValue: MAX_BULK_LIMIT }),
-      after: t.arg.string({ description: 'The nextCursor of the previous call.' }),
-    },
+    args: bulkArgs(),
     resolve: (_root, args, ctx) =>
       renameCursorField(
-        ctx.app.operations.cancelMatching({ ...toBulkFilter(args.filter), ...ctx.scope }, { limit: pageSize(args.first), after: args.after ?? undefined }),
+        ctx.app.operations.cancelMatching({ ...toBulkFilter(args.filter), ...ctx.scope }, bulkPage(args)),
       ),
   }),
 
@@ -69,21 +72,22 @@ builder.mutationFields((t) => ({
     type: BulkResultRef,
     nullable: true,
     description: 'Re-runs the FAILED and CANCELLED tasks (not already re-run) in one page of those matching the filter.',
-    args: {
-      filter: t.arg({ type: BulkTaskFilterInput }),
-      first: t.arg.int({ description: `Page size, 1-${MAX_BULK_LIMIT}.`, defaultValue: MAX_BULK_LIMIT }),
-      after: t.arg.string({ description: 'The nextCursor of the previous call.' }),
-    },
+    args: bulkArgs(),
     resolve: (_root, args, ctx) =>
       renameCursorField(
         ctx.app.operations.retryMatching(
           { ...toBulkFilter(args.filter), ...ctx.scope },
-          { limit: pageSize(args.first), after: args.after ?? undefined },
+          bulkPage(args),
           async (count) => void (await ctx.app.limits.chargeSubmissions(ctx.caller.owner, count)),
         ),
       ),
   }),
-}));
+  };
+});
+
+function bulkPage(args: { first?: number | null; after?: string | null }): { limit: number; after: string | undefined } {
+  return { limit: pageSize(args.first), after: args.after ?? undefined };
+}
 
 function pageSize(first: number | null | undefined): number {
   const size = first ?? MAX_BULK_LIMIT;
