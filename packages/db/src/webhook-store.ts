@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { TERMINAL_STATUSES, type Task, type WebhookEvent } from '@tasklane/core';
+import { runStatement } from './statements.ts';
 import { snapshotTask } from './task-row.ts';
 
 /** Where a delivery stands: waiting (to be sent or retried) or one of the ends. */
@@ -101,7 +102,8 @@ export class WebhookStore {
    */
   async claimDue(max: number, { lockMs, perUrl, busyUrls = [] }: { lockMs: number; perUrl: number; busyUrls?: readonly string[] }): Promise<ClaimedDelivery[]> {
     if (max <= 0) return [];
-    const { rows } = await this.pool.query<ClaimRow>({
+    // Through runStatement like every named statement, so behind a transaction pooler it falls back to unnamed.
+    const { rows } = await runStatement<ClaimRow>(this.pool, {
       name: 'tasklane_webhook_claim',
       text: `with heads as (
                select d.id, d.task_id, d.url, d.due_at from tasklane.webhook_deliveries d
@@ -154,7 +156,7 @@ export class WebhookStore {
    * number: an attempt whose lock ran out and was taken over records nothing.
    */
   async recordAttempt(record: AttemptRecord): Promise<boolean> {
-    const { rows } = await this.pool.query<{ id: string }>({
+    const { rows } = await runStatement<{ id: string }>(this.pool, {
       name: 'tasklane_webhook_record',
       text: `with moved as (
                update tasklane.webhook_deliveries d

@@ -74,7 +74,7 @@ describe('POST /api/v1/tasks', () => {
     [{ kind: 'video', max_attempts: '3' }, 'max_attempts', 'max_attempts: must be a whole number'],
     [{ kind: 'video', priority: 1.5 }, 'priority', 'priority: must be a whole number from -1000 to 1000'],
     [{ kind: 'video', service: '' }, 'service', 'service: must be a string of 1-100 characters'],
-    [{ kind: 'video', maxAttempts: 2 }, 'maxAttempts', 'maxAttempts: is not a submit field (allowed: kind, input, service, priority, max_attempts, webhook)'],
+    [{ kind: 'video', maxAttempts: 2 }, 'maxAttempts', 'maxAttempts: is not a submit field (allowed: kind, input, service, priority, max_attempts, webhook, metadata)'],
     [[1, 2], 'body', 'body: must be a JSON object such as {"kind": "video", "input": {...}}'],
     [{ kind: 'video', input: { big: 'x'.repeat(70_000) } }, 'input', 'input: must be at most 65536 bytes of JSON'],
   ])('refuses a bad submission (case %#) with a 400 naming the field', async (body, field, detail) => {
