@@ -9,16 +9,32 @@ import { createTasklaneYoga } from '../../src/graphql/yoga.ts';
 
 const operationsDir = fileURLToPath(new URL('../../../../packages/client/src/operations/', import.meta.url));
 
-/** Every document the typed client (and so the dashboard) sends, with the fragment it spreads. */
+/** Every operation the typed client (and so the dashboard) sends, with the fragments it spreads. */
 function clientDocuments(): [string, string][] {
-  const files = readdirSync(operationsDir).filter((name) => name.endsWith('.graphql'));
-  const fragment = readFileSync(operationsDir + 'task-fields.graphql', 'utf8');
-  return files
-    .filter((name) => name !== 'task-fields.graphql')
-    .map((name) => {
-      const text = readFileSync(operationsDir + name, 'utf8');
-      return [name, text.includes('...TaskFields') ? `${text}\n${fragment}` : text];
-    });
+  const texts = new Map(
+    readdirSync(operationsDir)
+      .filter((name) => name.endsWith('.graphql'))
+      .map((name) => [name, readFileSync(operationsDir + name, 'utf8')] as const),
+  );
+  // Fragment files by the fragment they define; a document gets those it spreads, and theirs.
+  const fragments = new Map<string, string>();
+  for (const text of texts.values()) for (const [, name] of text.matchAll(/^fragment (\w+) on /gm)) fragments.set(name!, text);
+  const withFragments = (text: string): string => {
+    const needed = new Set<string>();
+    const visit = (source: string) => {
+      for (const [, name] of source.matchAll(/\.\.\.(\w+)/g)) {
+        if (!needed.has(name!) && fragments.has(name!)) {
+          needed.add(name!);
+          visit(fragments.get(name!)!);
+        }
+      }
+    };
+    visit(text);
+    return [text, ...[...needed].map((name) => fragments.get(name)!)].join('\n');
+  };
+  return [...texts]
+    .filter(([, text]) => !/^fragment /m.test(text))
+    .map(([name, text]) => [name, withFragments(text)]);
 }
 
 /** Parses and validates through the same envelop pipeline every transport uses; the errors' messages. */
