@@ -9,27 +9,31 @@ import { launch, readTasks, signalGroup, until, type Launched } from './launcher
 
 describe('tasklane start, stopped with tasks running', () => {
   let root: string;
-  let database: TestDatabase | undefined;
+  const databases: TestDatabase[] = [];
 
   beforeAll(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'tasklane-start-'));
     // Open to the postgres OS user when run as root, so the cluster stays in the data folder.
     chmodSync(root, 0o755);
-    // With DATABASE_URL (CI's Postgres 15 run) the launcher must use it and start nothing; without
-    // it, it starts the embedded Postgres under TASKLANE_DATA_DIR, as a new user's machine does.
-    database = process.env.DATABASE_URL ? await createTestDatabase() : undefined;
   });
   afterAll(async () => {
-    await database?.drop();
+    for (const database of databases) await database.drop();
     await rm(root, { recursive: true, force: true });
   });
 
-  /** A data folder and port of its own for each test, so no test sees another's server. */
+  /**
+   * A data folder, a port and (with DATABASE_URL) a database of its own for each test, so no test
+   * sees another's server or the tasks an earlier one released. With DATABASE_URL (CI's Postgres
+   * 15 run) the launcher must use it and start nothing; without it, it starts the embedded Postgres
+   * under TASKLANE_DATA_DIR, as a new user's machine does.
+   */
   async function setup(extra: Record<string, string> = {}) {
+    const database = process.env.DATABASE_URL ? await createTestDatabase() : undefined;
+    if (database) databases.push(database);
     const dataDir = await mkdtemp(path.join(root, 'data-'));
     const port = await freePort();
     const env = { TASKLANE_DATA_DIR: dataDir, DATABASE_URL: database?.url, PORT: String(port), ...extra };
-    return { dataDir, port, base: `http://127.0.0.1:${port}`, env };
+    return { dataDir, databaseUrl: database?.url, port, base: `http://127.0.0.1:${port}`, env };
   }
 
   async function submit(base: string, input: Record<string, unknown>, kind = 'image'): Promise<string> {
@@ -54,7 +58,7 @@ describe('tasklane start, stopped with tasks running', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)(
     'on %s to its process group with tasks running: the worker finishes or releases them, then the API stops, then Postgres',
     async (signal) => {
-      const { env, base, dataDir } = await setup({ SHUTDOWN_GRACE_SECONDS: '10' });
+      const { env, base, dataDir, databaseUrl } = await setup({ SHUTDOWN_GRACE_SECONDS: '10' });
       const launched = launch(['start'], env);
       await withOutput([launched], async () => {
         await launched.printed('"msg":"tasklane started"');
@@ -64,7 +68,7 @@ describe('tasklane start, stopped with tasks running', () => {
         signalGroup(launched, signal);
         expect(await launched.exited).toBe(0);
 
-        const rows = await readTasks([...long, short], database?.url, dataDir);
+        const rows = await readTasks([...long, short], databaseUrl, dataDir);
         expect(rows.filter((row) => row.status === 'processing')).toEqual([]);
         // The short one finished within the grace; the long ones went back without spending an attempt.
         expect(rows.find((row) => row.id === short)).toMatchObject({ status: 'completed' });
@@ -85,7 +89,7 @@ describe('tasklane start, stopped with tasks running', () => {
 
   it('on a second SIGTERM to the launcher alone, forces a fast stop, says so, and still releases the running tasks', async () => {
     // A grace far longer than the test: only the second signal can end it in time.
-    const { env, base, dataDir } = await setup({ SHUTDOWN_GRACE_SECONDS: '3600' });
+    const { env, base, dataDir, databaseUrl } = await setup({ SHUTDOWN_GRACE_SECONDS: '3600' });
     const launched = launch(['start'], env);
     await withOutput([launched], async () => {
       await launched.printed('"msg":"tasklane started"');
@@ -96,7 +100,7 @@ describe('tasklane start, stopped with tasks running', () => {
       launched.child.kill('SIGTERM');
       await launched.printed('forcing a fast stop');
       expect(await launched.exited).toBe(0);
-      const rows = await readTasks(ids, database?.url, dataDir);
+      const rows = await readTasks(ids, databaseUrl, dataDir);
       expect(rows).toEqual(ids.sort().map((id) => ({ id, status: 'pending', attempts: 0 })));
     });
   }, 240_000);

@@ -16,10 +16,12 @@ export const PUBLIC_DOMAIN_ERROR_CODES = [
   'RATE_LIMITED',
   /** The database is unreachable: retry after `Retry-After` (HTTP 503). */
   'UNAVAILABLE',
+  /** An HTTP worker wrote to a task it no longer holds (409 on the worker protocol). */
+  'LEASE_LOST',
 ] as const;
 
 /** Codes of domain errors that never leave the server: they are masked as INTERNAL_SERVER_ERROR. */
-export const INTERNAL_ERROR_CODES = ['INVALID_TRANSITION', 'LEASE_LOST', 'CONFIG_INVALID'] as const;
+export const INTERNAL_ERROR_CODES = ['INVALID_TRANSITION', 'CONFIG_INVALID'] as const;
 
 /** Codes of the GraphQL transport: a document or request the server could not run. */
 export const TRANSPORT_ERROR_CODES = [
