@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Database } from './schema.ts';
+import { KeepingPool } from './keeping-pool.ts';
 import { configureStatements, type StatementSettings } from './statements.ts';
 
 // int8 (version, counts) as a JS number: versions and counts stay far below 2^53.
@@ -22,7 +23,7 @@ export interface PoolOptions {
 }
 
 export function createPool({ connectionString, max = 10, applicationName = 'tasklane', statements }: PoolOptions): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max, types, application_name: applicationName, connectionTimeoutMillis: 10_000 });
+  const pool = new KeepingPool({ connectionString, max, types, application_name: applicationName, connectionTimeoutMillis: 10_000 });
   configureStatements(pool, statements);
   // An idle client that loses its server (restart, outage) emits here; without a listener the
   // process would crash. The pool drops the client and the next query opens a new one.
