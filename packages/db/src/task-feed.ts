@@ -11,6 +11,11 @@ const RETRY_READ_MS = 500;
 const RESYNC_MARGIN_MS = 5000;
 /** Most rows a resync hands to listeners of every task; a dashboard reloads beyond that. */
 const RESYNC_LIMIT = 10_000;
+/**
+ * Ids whose newest version sent to listeners of every task is remembered, newest first: twice a
+ * resync, so that the rows a resync reads again are recognised as already sent.
+ */
+const EVERY_TASK_REMEMBERED = 2 * RESYNC_LIMIT;
 
 export interface FollowOptions extends Scope {
   signal?: AbortSignal;
@@ -33,6 +38,12 @@ export class TaskFeed {
   private readonly delivered = new Map<string, number>();
   private readonly toRead = new Set<string>();
   private reading = false;
+  /**
+   * The newest version sent to listeners of every task, for the most recently changed ids: a
+   * row read twice (a resync, an announcement that arrived while its read was in flight) or an
+   * older row read after a newer one is not sent again.
+   */
+  private readonly everyTaskDelivered = new Map<string, number>();
   /** Listeners to every task have seen every change up to about here (database time where known). */
   private everyTaskSyncedAt = new Date();
   private readonly unsubscribe: (() => void)[];
@@ -67,7 +78,10 @@ export class TaskFeed {
   watchAll(listener: Listener): () => void {
     if (this.everyTask.size === 0) this.everyTaskSyncedAt = new Date();
     this.everyTask.add(listener);
-    return () => this.everyTask.delete(listener);
+    return () => {
+      this.everyTask.delete(listener);
+      if (this.everyTask.size === 0) this.everyTaskDelivered.clear();
+    };
   }
 
   /**
@@ -167,6 +181,11 @@ export class TaskFeed {
       for (const listener of [...listeners]) listener(task);
     }
     if (this.everyTask.size === 0) return;
+    if ((this.everyTaskDelivered.get(task.id) ?? 0) >= task.version) return;
+    // Deleted first so that the id moves to the newest end; the oldest end is forgotten.
+    this.everyTaskDelivered.delete(task.id);
+    this.everyTaskDelivered.set(task.id, task.version);
+    if (this.everyTaskDelivered.size > EVERY_TASK_REMEMBERED) this.everyTaskDelivered.delete(this.everyTaskDelivered.keys().next().value!);
     if (task.updatedAt > this.everyTaskSyncedAt) this.everyTaskSyncedAt = task.updatedAt;
     for (const listener of this.everyTask) listener(task);
   }

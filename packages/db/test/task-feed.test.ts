@@ -165,4 +165,29 @@ describe('TaskFeed', () => {
     stop();
     feed.close();
   });
+  it('sends listeners to every task each version once, however often a resync or an announcement reads it again', async () => {
+    const store = new TaskStore(pool);
+    const bus = new HandBus();
+    const feed = new TaskFeed(store, bus);
+    const seen: string[] = [];
+    const stop = feed.watchAll((task) => seen.push(`${task.id} v${task.version} ${task.status}`));
+    const { task } = await store.submit({ kind: 'image' });
+    bus.announce(task);
+    bus.announce(task);
+    await expect.poll(() => seen.length).toBe(1);
+    const cancelled = await store.cancel(task.id);
+    bus.announce(cancelled.task);
+    await expect.poll(() => seen.length).toBe(2);
+
+    // A resync reads every row changed in the last seconds again: both states were sent already.
+    bus.reconnect();
+    bus.announce(task);
+    const { task: other } = await store.submit({ kind: 'image' });
+    bus.announce(other);
+    await expect.poll(() => seen.at(-1)).toBe(`${other.id} v${other.version} pending`);
+    // The resync also reads again what the tests before this one changed; only these two tasks matter here.
+    expect(seen.filter((line) => line.startsWith(task.id) || line.startsWith(other.id))).toEqual([`${task.id} v${task.version} pending`, `${task.id} v${cancelled.task.version} cancelled`, `${other.id} v${other.version} pending`]);
+    stop();
+    feed.close();
+  });
 });
