@@ -64,19 +64,25 @@ export class PythonProcess {
     return `--- stdout\n${this.out.slice(-4000)}\n--- stderr\n${this.err.slice(-4000)}`;
   }
 
-  /** Resolves with the first event (already printed or to come) that matches; fails if the process exits first. */
-  event(predicate: (event: PyEvent) => boolean, what = 'an event'): Promise<PyEvent> {
+  /**
+   * Resolves with the first event (already printed or to come) that matches; fails if the process
+   * exits first, or after `waitMs` with what the process printed, so that a stuck step names itself
+   * instead of running into the test's timeout.
+   */
+  event(predicate: (event: PyEvent) => boolean, what = 'an event', waitMs = 45_000): Promise<PyEvent> {
     return new Promise((resolve, reject) => {
+      const done = (error?: Error, found?: PyEvent) => {
+        this.waiters.delete(check);
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve(found!);
+      };
       const check = () => {
         const found = this.events.find(predicate);
-        if (found) {
-          this.waiters.delete(check);
-          resolve(found);
-        } else if (this.child.exitCode !== null || this.child.signalCode !== null) {
-          this.waiters.delete(check);
-          reject(new Error(`python exited before ${what}\n${this.output()}`));
-        }
+        if (found) done(undefined, found);
+        else if (this.child.exitCode !== null || this.child.signalCode !== null) done(new Error(`python exited before ${what}\n${this.output()}`));
       };
+      const timer = setTimeout(() => done(new Error(`no ${what} from python within ${waitMs / 1000} s\n${this.output()}`)), waitMs);
       this.waiters.add(check);
       check();
     });

@@ -92,7 +92,7 @@ describe("the seed's polling functions and Client.wait", () => {
       expect((await fetch(`${api.origin}/api/v1/tasks/${id}/events`)).status).toBe(429);
       const py = script('single', id);
       await py.event((e) => e.event === 'log' && /unavailable \(429 RATE_LIMITED\); polling/.test(e.message), 'the fallback');
-      await claim('seed_fallback');
+      expect((await claim('seed_fallback')).map((t) => t.task_id)).toEqual([id]);
       await complete(id, { image_url: 'i' });
       const { results } = await py.event((e) => e.event === 'results', 'the results');
       expect(results).toEqual({ ok: await body(id) });
