@@ -136,4 +136,21 @@ describe('with AUTH=off', () => {
     const resumed = await fetch(`${h.baseUrl}/api/v1/kinds/open_kind/resume`, { method: 'POST' });
     expect(await resumed.json()).toMatchObject({ kind: 'open_kind', paused: false, paused_at: null });
   });
+
+  it('holds for HTTP workers too: their claims skip a paused kind until it is resumed', async () => {
+    const claim = async () => {
+      const response = await fetch(`${h.baseUrl}/api/v1/workers/http-pause/claim`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ kinds: ['http_paused'], max: 5, wait: 0 }),
+      });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { tasks: { task_id: string }[] }).tasks.map((t) => t.task_id);
+    };
+    const { task } = await h.ctx.store.submit({ kind: 'http_paused' }, { owner: 'default' });
+    await fetch(`${h.baseUrl}/api/v1/kinds/http_paused/pause`, { method: 'POST' });
+    expect(await claim()).toEqual([]);
+    await fetch(`${h.baseUrl}/api/v1/kinds/http_paused/resume`, { method: 'POST' });
+    expect(await claim()).toEqual([task.id]);
+  });
 });
