@@ -10,6 +10,7 @@ import { runWatch } from './commands/watch.ts';
 import { runCancel } from './commands/cancel.ts';
 import { runRetry } from './commands/retry.ts';
 import { runKeys } from './commands/keys.ts';
+import { runKinds } from './commands/kinds.ts';
 import { runWebhooks } from './commands/webhooks.ts';
 import { EXIT } from './exit-codes.ts';
 import { describeFailure } from './report-error.ts';
@@ -30,6 +31,7 @@ Work with tasks (on --url, TASKLANE_URL, or http://localhost:8000):
   cancel <id>           Cancel a pending or processing task (or every match of --status, --kind, --metadata)
   retry <id>            Re-run a failed or cancelled task as a new one (or every match of the filters)
   keys                  Manage API keys: create --owner <name> [--admin], list, revoke <id>
+  kinds                 List kinds; pause <kind> / resume <kind> stops or restarts its claims (admin)
   webhooks secret       Print the webhook signing secret (rotate: a new one; --owner for another)
   help                  Show this text; \`tasklane <command> --help\` shows a command's options
 
@@ -46,6 +48,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   cancel: runCancel,
   retry: runRetry,
   keys: runKeys,
+  kinds: runKinds,
   webhooks: (args) => runWebhooks(args),
 };
 

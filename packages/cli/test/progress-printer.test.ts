@@ -61,6 +61,8 @@ describe('progress output', () => {
     expect(progressLine(queued)).toMatch(/ pending {2}queued: 3 ahead, ~40 s$/);
     const capped = task({ status: 'PENDING', queue: { position: 1, ahead: 0, etaSeconds: null, waitingFor: 'VIDEO_MAX_CONCURRENT' } });
     expect(progressLine(capped)).toMatch(/ pending {2}queued: 0 ahead, VIDEO_MAX_CONCURRENT reached$/);
+    const paused = task({ status: 'PENDING', queue: { position: 3, ahead: 2, etaSeconds: null, waitingFor: 'paused' } });
+    expect(progressLine(paused)).toMatch(/ pending {2}paused: 2 ahead$/);
   });
 
   it('cuts the line to the terminal width so it never wraps', () => {

@@ -374,3 +374,32 @@ describe('submit to a server that checks kinds', () => {
     expect(JSON.parse(stdout)).toMatchObject({ kind: 'cli_known', status: 'PENDING' });
   });
 });
+
+describe('kinds', () => {
+  it('pauses a kind so no worker claims its tasks, lists it paused, and resumes it', async () => {
+    const task = await client.submit({ kind: 'cli_paused' });
+    const paused = await run(['kinds', 'pause', 'cli_paused'], env);
+    expect(paused.stderr).toBe('');
+    expect(paused.code).toBe(0);
+    expect(paused.stdout).toMatch(/^cli_paused {2}paused since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ {2}0 live workers {2}1 pending\n$/);
+    await expect(driver.claim('cli_paused')).rejects.toThrow('no pending cli_paused task');
+    expect((await client.get(task.id)).queue?.waitingFor).toBe('paused');
+
+    const listed = JSON.parse((await run(['kinds', '--json'], env)).stdout) as { kind: string; paused: boolean }[];
+    expect(listed.find((k) => k.kind === 'cli_paused')).toMatchObject({ paused: true });
+
+    const resumed = await run(['kinds', 'resume', 'cli_paused', '--json'], env);
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ kind: 'cli_paused', paused: false, pausedAt: null, pending: 1 });
+    expect((await driver.claim('cli_paused')).id).toBe(task.id);
+  });
+
+  it('says what is missing or unknown, exit 4', async () => {
+    const missing = await run(['kinds', 'pause'], env);
+    expect(missing.code).toBe(4);
+    expect(reason(missing.stderr)).toBe('tasklane: kinds pause: missing <kind> (see tasklane help)');
+    const unknown = await run(['kinds', 'stop', 'video'], env);
+    expect(unknown.code).toBe(4);
+    expect(reason(unknown.stderr)).toContain('kinds: unknown action "stop" (list, pause or resume)');
+  });
+});

@@ -4,10 +4,13 @@ import {
   CancelTaskDocument,
   CancelTasksDocument,
   GetTaskDocument,
+  PauseKindDocument,
   QueueStatsDocument,
+  ResumeKindDocument,
   RetryTaskDocument,
   RetryTasksDocument,
   SubmitTaskDocument,
+  type KindFieldsFragment,
   type QueueStatsQuery,
   type BulkTaskFilter,
 } from './generated/graphql.ts';
@@ -25,6 +28,9 @@ const DEFAULT_STALL = { after: 10, intervalMs: 5000 };
 
 /** The queue's counts and each concurrency cap, as `Query.queueStats` reports them. */
 export type QueueStats = NonNullable<QueueStatsQuery['queueStats']>;
+
+/** One kind: its workers, its pending tasks, and whether it is paused (`pausedAt` an ISO time). */
+export type KindState = KindFieldsFragment;
 
 export interface TasklaneClient {
   /** The HTTP endpoint requests go to. */
@@ -63,6 +69,13 @@ export interface TasklaneClient {
   watchAll(filter?: WatchAllFilter, options?: { signal?: AbortSignal }): AsyncGenerator<Task, void, undefined>;
   /** Counts per status and the processing count against each concurrency cap. */
   queueStats(options?: { signal?: AbortSignal }): Promise<QueueStats>;
+  /**
+   * Pauses a kind for the whole cluster (admin keys only, else FORBIDDEN): no worker claims its
+   * pending tasks until `resumeKind`; running ones finish. Idempotent. An unknown kind rejects with BAD_USER_INPUT.
+   */
+  pauseKind(kind: string, options?: { signal?: AbortSignal }): Promise<KindState>;
+  /** Resumes a paused kind (admin keys only); idempotent. */
+  resumeKind(kind: string, options?: { signal?: AbortSignal }): Promise<KindState>;
   /** Calls `listener` whenever the shared WebSocket connects or drops; returns an unsubscribe function. */
   onConnectionChange(listener: (state: ConnectionState) => void): () => void;
   /** Closes the WebSocket, if one is open. The client can still be used; it reconnects on demand. */
@@ -194,6 +207,18 @@ export function createTasklaneClient(options: TasklaneClientOptions): TasklaneCl
       const { queueStats } = await request(QueueStatsDocument, {}, signal);
       if (!queueStats) throw new TasklaneRequestError('queueStats answered nothing', 'BAD_RESPONSE');
       return queueStats;
+    },
+
+    async pauseKind(kind, { signal } = {}) {
+      const { pauseKind } = await request(PauseKindDocument, { kind }, signal);
+      if (!pauseKind) throw new TasklaneRequestError(`pauseKind answered nothing for ${kind}`, 'BAD_RESPONSE');
+      return pauseKind;
+    },
+
+    async resumeKind(kind, { signal } = {}) {
+      const { resumeKind } = await request(ResumeKindDocument, { kind }, signal);
+      if (!resumeKind) throw new TasklaneRequestError(`resumeKind answered nothing for ${kind}`, 'BAD_RESPONSE');
+      return resumeKind;
     },
 
     onConnectionChange: (listener) => ws.onConnectionChange(listener),

@@ -1,14 +1,21 @@
 import { kindCapSetting, OWNER_CAP_SETTING, TOTAL_CAP_SETTING } from './config.ts';
 
 /**
- * What a pending task waits for: the cap that binds (`VIDEO_MAX_CONCURRENT`, `MAX_CONCURRENT_TASKS`,
- * `OWNER_MAX_CONCURRENT`), `no_worker` when no worker is alive to claim it, `run_at` when it is not
- * due yet. Null: nothing binds, it starts as soon as the tasks ahead of it have.
+ * What a pending task waits for: `paused` while an operator has paused its kind, the cap that binds
+ * (`VIDEO_MAX_CONCURRENT`, `MAX_CONCURRENT_TASKS`, `OWNER_MAX_CONCURRENT`), `no_worker` when no
+ * worker is alive to claim it, `run_at` when it is not due yet. Null: nothing binds, it starts as
+ * soon as the tasks ahead of it have.
  */
 export type WaitingFor = string;
 
 export const NO_WORKER = 'no_worker';
 export const RUN_AT = 'run_at';
+export const PAUSED = 'paused';
+
+/** What a pending task of a paused kind says, in its queue message and its message field. */
+export function pausedKindMessage(kind: string): string {
+  return `Waiting: kind ${kind} is paused`;
+}
 
 /** A pending task's place in its kind's queue. */
 export interface QueuePlace {
@@ -30,6 +37,8 @@ export interface QueueFacts {
   ahead: number | null;
   secondsUntilDue: number;
   liveWorker: boolean;
+  /** Its kind is paused: nothing claims it until the kind is resumed. */
+  paused: boolean;
   totalRunning: number;
   totalCap: number;
   kindRunning: number;
@@ -48,6 +57,10 @@ export interface QueueFacts {
  * and the task starts on the (ahead + 1)-th free slot beyond those free now.
  */
 export function queuePlace(f: QueueFacts): QueuePlace {
+  // Paused first: however the queue looks, nothing starts before someone resumes the kind.
+  if (f.paused) {
+    return { position: f.ahead === null ? null : f.ahead + 1, ahead: f.ahead, etaSeconds: null, waitingFor: PAUSED, cap: null };
+  }
   if (f.ahead === null) {
     return { position: null, ahead: null, etaSeconds: Math.max(0, Math.round(f.secondsUntilDue)), waitingFor: RUN_AT, cap: null };
   }
@@ -73,7 +86,8 @@ export function queuePlace(f: QueueFacts): QueuePlace {
 }
 
 /** A pending task's message in words: "Waiting: 3 ahead; VIDEO_MAX_CONCURRENT (2) reached". */
-export function queueMessage(place: QueuePlace): string {
+export function queueMessage(place: QueuePlace, kind: string): string {
+  if (place.waitingFor === PAUSED) return pausedKindMessage(kind);
   if (place.waitingFor === RUN_AT) return 'Waiting: scheduled to start later';
   const parts = [place.ahead === 0 ? 'Waiting: next to start' : `Waiting: ${place.ahead} ahead`];
   if (place.waitingFor === NO_WORKER) parts.push('no worker is running');

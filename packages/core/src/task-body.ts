@@ -55,7 +55,7 @@ export function fullTaskBody(task: Task, place: QueuePlace | undefined): FullTas
     ...taskBody(task),
     kind: task.kind,
     service: task.service,
-    message: place ? queueMessage(place) : (task.message ?? DEFAULT_MESSAGES[task.status]),
+    message: place ? queueMessage(place, task.kind) : (task.message ?? DEFAULT_MESSAGES[task.status]),
     input: task.input,
     attempts: task.attempts,
     max_attempts: task.maxAttempts,

@@ -14,6 +14,7 @@ export * from './task-store.ts';
 export * from './task-operations.ts';
 export * from './worker-store.ts';
 export * from './kind-registry.ts';
+export * from './kind-pauses.ts';
 export * from './maintenance.ts';
 export * from './event-bus.ts';
 export * from './task-feed.ts';

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { ValidationError } from '@tasklane/core';
+import { kindPauses, pauseKind, resumeKind, type KindPause } from './kind-pauses.ts';
 
 /**
  * Which kinds workers serve. A worker registers its kinds with every heartbeat (see
@@ -37,6 +38,9 @@ export interface KindStatus {
   declared: boolean;
   /** Live workers serving it now; 0 means its pending tasks wait for one to start. */
   liveWorkers: number;
+  /** Paused: no worker claims its pending tasks until it is resumed. */
+  paused: boolean;
+  pausedAt: Date | null;
 }
 
 export interface KindRegistryOptions {
@@ -59,6 +63,7 @@ export interface KindRegistryOptions {
 interface Snapshot {
   at: number;
   kinds: Map<string, number>;
+  pauses: Map<string, KindPause>;
 }
 
 /** Shown at most this many known kinds in an error message. */
@@ -70,7 +75,8 @@ const FIRST_REGISTRATION_POLL_MS = 250;
 /**
  * The kinds check of one API process, with a cache: a kind once known stays known (registrations
  * are never taken back), so the common submission costs no query; an unknown kind reads the
- * registry again before it is refused. Live-worker counts are kept for `ttlMs`.
+ * registry again before it is refused. Live-worker counts and pauses are kept for `ttlMs`, except
+ * that a pause or resume made through this registry shows at once.
  */
 export class KindRegistry implements KindCheck {
   private readonly declared: ReadonlySet<string>;
@@ -123,23 +129,64 @@ export class KindRegistry implements KindCheck {
     return !this.anyKind && (await this.liveWorkers(kind)) === 0;
   }
 
-  /** Every declared or registered kind, sorted, with its live workers. */
+  /** Whether `kind` is paused, as read at most `ttlMs` ago. */
+  async isPaused(kind: string): Promise<boolean> {
+    return (await this.read(this.ttlMs)).pauses.has(kind);
+  }
+
+  /**
+   * Pauses `kind` cluster-wide (idempotent). A kind nothing serves or declares is refused like an
+   * unknown kind on submit: pausing a typo would hold nothing and report success.
+   */
+  async pause(kind: string, pausedBy: string | null): Promise<KindStatus> {
+    await this.assertKnown(kind);
+    await pauseKind(this.pool, kind, pausedBy);
+    return this.statusOf(kind, await this.read(0, true));
+  }
+
+  /** Resumes `kind` (idempotent); a paused kind is resumed even if it is no longer known. */
+  async resume(kind: string): Promise<KindStatus> {
+    if (!(await resumeKind(this.pool, kind))) await this.assertKnown(kind);
+    return this.statusOf(kind, await this.read(0, true));
+  }
+
+  /** Every declared, registered or paused kind, sorted, with its live workers. */
   async statuses(): Promise<KindStatus[]> {
-    const { kinds } = await this.read(this.ttlMs);
-    return [...new Set([...this.declared, ...kinds.keys()])].sort().map((kind) => ({
+    const snapshot = await this.read(this.ttlMs);
+    return [...new Set([...this.declared, ...snapshot.kinds.keys(), ...snapshot.pauses.keys()])].sort().map((kind) => this.statusOf(kind, snapshot));
+  }
+
+  private statusOf(kind: string, { kinds, pauses }: Snapshot): KindStatus {
+    return {
       kind,
       registered: kinds.has(kind),
       declared: this.declared.has(kind),
       liveWorkers: kinds.get(kind) ?? 0,
-    }));
+      paused: pauses.has(kind),
+      pausedAt: pauses.get(kind)?.pausedAt ?? null,
+    };
   }
 
-  /** The registry as read at most `maxAgeMs` ago; concurrent callers share one read. */
-  private read(maxAgeMs: number): Promise<Snapshot> {
-    if (this.snapshot && Date.now() - this.snapshot.at < maxAgeMs) return Promise.resolve(this.snapshot);
-    this.reading ??= knownKinds(this.pool)
-      .then((kinds) => (this.snapshot = { at: Date.now(), kinds }))
-      .finally(() => (this.reading = undefined));
+  /**
+   * The registry as read at most `maxAgeMs` ago; concurrent callers share one read. `fresh`: a read
+   * that starts now (after a write of this process), not one already under way.
+   */
+  private read(maxAgeMs: number, fresh = false): Promise<Snapshot> {
+    if (!fresh && this.snapshot && Date.now() - this.snapshot.at < maxAgeMs) return Promise.resolve(this.snapshot);
+    if (fresh || !this.reading) {
+      const started = Date.now();
+      const reading: Promise<Snapshot> = Promise.all([knownKinds(this.pool), kindPauses(this.pool)])
+        .then(([kinds, pauses]) => {
+          const snapshot = { at: started, kinds, pauses };
+          // An older read that ends later must not put back what this process has since changed.
+          if (!this.snapshot || this.snapshot.at <= started) this.snapshot = snapshot;
+          return snapshot;
+        })
+        .finally(() => {
+          if (this.reading === reading) this.reading = undefined;
+        });
+      this.reading = reading;
+    }
     return this.reading;
   }
 }

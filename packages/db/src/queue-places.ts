@@ -14,6 +14,7 @@ interface PlaceRow {
 
 interface StateRow {
   live_worker: boolean;
+  paused: string[];
   total_running: number;
   by_kind: Record<string, number>;
   by_owner: Record<string, number>;
@@ -51,6 +52,7 @@ const PLACES = `
 const STATE = `
   select
     exists (select 1 from tasklane.workers w where w.expires_at > now()) as live_worker,
+    array(select kind from tasklane.kind_pauses where kind = any($1::text[])) as paused,
     (select count(*) from tasklane.tasks where status = 'processing')::int as total_running,
     coalesce((select jsonb_object_agg(kind, n) from (
       select kind, count(*)::int as n from tasklane.tasks where status = 'processing' group by kind) r), '{}') as by_kind,
@@ -92,6 +94,7 @@ export async function queuePlaces(pool: pg.Pool, tasks: readonly Task[], caps: C
         ahead: row.ahead,
         secondsUntilDue: row.until_due,
         liveWorker: s.live_worker,
+        paused: s.paused.includes(row.kind),
         totalRunning: s.total_running,
         totalCap: caps.total,
         kindRunning: s.by_kind[row.kind] ?? 0,

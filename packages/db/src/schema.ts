@@ -52,10 +52,18 @@ export interface KindsTable {
   registered_at: Generated<Date>;
 }
 
+/** `tasklane.kind_pauses`: the kinds paused now (0012); no worker claims their pending tasks. */
+export interface KindPausesTable {
+  kind: string;
+  paused_at: Generated<Date>;
+  paused_by: string | null;
+}
+
 export interface Database {
   'tasklane.tasks': TasksTable;
   'tasklane.workers': WorkersTable;
   'tasklane.kinds': KindsTable;
+  'tasklane.kind_pauses': KindPausesTable;
 }
 
 /** The NOTIFY channel every task change is announced on. */

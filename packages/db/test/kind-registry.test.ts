@@ -124,8 +124,8 @@ describe('the kinds check', () => {
     expect(await registry.lacksLiveWorker('live_a')).toBe(false);
     expect(await new KindRegistry(pool, { anyKind: true }).lacksLiveWorker('live_declared')).toBe(false);
     const statuses = await registry.statuses();
-    expect(statuses).toContainEqual({ kind: 'live_declared', registered: false, declared: true, liveWorkers: 0 });
-    expect(statuses).toContainEqual({ kind: 'live_a', registered: true, declared: false, liveWorkers: 1 });
+    expect(statuses).toContainEqual({ kind: 'live_declared', registered: false, declared: true, liveWorkers: 0, paused: false, pausedAt: null });
+    expect(statuses).toContainEqual({ kind: 'live_a', registered: true, declared: false, liveWorkers: 1, paused: false, pausedAt: null });
   });
 });
 

@@ -63,7 +63,7 @@ it('names the cap that binds, with its value, and says it in the message', async
   await worker.claim(2, ['video'], caps);
   const place = (await placeOf(ids[5]!, caps))!;
   expect(place).toMatchObject({ position: 4, ahead: 3, waitingFor: 'VIDEO_MAX_CONCURRENT', cap: 2 });
-  expect(queueMessage(place)).toBe('Waiting: 3 ahead; VIDEO_MAX_CONCURRENT (2) reached');
+  expect(queueMessage(place, 'video')).toBe('Waiting: 3 ahead; VIDEO_MAX_CONCURRENT (2) reached');
 
   // The total cap binds when it is the one that is full.
   expect((await placeOf(ids[5]!, { total: 2, perKind: {} }))!).toMatchObject({ waitingFor: 'MAX_CONCURRENT_TASKS', cap: 2 });
@@ -78,7 +78,7 @@ it('waits for no_worker when no worker is alive, and for run_at while not due', 
   const { task } = await store.submit({ kind: 'video' });
   const place = (await placeOf(task.id, caps))!;
   expect(place).toMatchObject({ position: 1, ahead: 0, waitingFor: 'no_worker', etaSeconds: null });
-  expect(queueMessage(place)).toBe('Waiting: next to start; no worker is running');
+  expect(queueMessage(place, 'video')).toBe('Waiting: next to start; no worker is running');
 
   const { task: later } = await store.submit({ kind: 'video', runAt: new Date(Date.now() + 120_000) });
   const scheduled = (await placeOf(later.id, caps))!;

@@ -89,6 +89,19 @@ bulkRetry.addEventListener('click', () =>
   void bulk(bulkRetry, 'Retried', async (task) => applyTask(await client.retry(task.id))),
 );
 
+/** Pauses or resumes a kind, then shows the stats as they are after it. A refusal (403 for a key that is not an admin's) goes to the notice. */
+async function setKindPaused(kind: string, paused: boolean): Promise<void> {
+  try {
+    if (paused) await client.pauseKind(kind);
+    else await client.resumeKind(kind);
+    notice.textContent = '';
+  } catch (error) {
+    showError(error);
+  }
+  await refreshStats();
+}
+const kindActions = { pause: (kind: string) => void setKindPaused(kind, true), resume: (kind: string) => void setKindPaused(kind, false) };
+
 let statsTimer: ReturnType<typeof setTimeout> | undefined;
 function scheduleStats(): void {
   statsTimer ??= setTimeout(() => {
@@ -97,7 +110,10 @@ function scheduleStats(): void {
   }, STATS_THROTTLE_MS);
 }
 
+let statsReads = 0;
 async function refreshStats(): Promise<void> {
+  // Only the latest read may render: one sent before a pause could answer after it.
+  const mine = ++statsReads;
   let stats: QueueStats;
   try {
     stats = await client.queueStats();
@@ -105,7 +121,7 @@ async function refreshStats(): Promise<void> {
     if (isUnauthenticated(error)) askForApiKey();
     return; // the list read reports other failures; a missed stats refresh is retried shortly
   }
-  renderQueueStats(byId('queue-stats'), stats);
+  if (mine === statsReads) renderQueueStats(byId('queue-stats'), stats, kindActions);
 }
 
 let reloads = 0;

@@ -287,4 +287,23 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', { timeout: 3 * WAIT_M
     expect(await row(globex).getAttribute('data-status')).toBe('PENDING');
     for (const id of acme) expect(await row(id).getAttribute('data-status')).toBe('CANCELLED');
   });
+
+  it('pauses a kind from the queue panel, holds its new task pending, and resumes it', async () => {
+    await setListFilter('Kind', 'image');
+    const image = page.getByRole('list', { name: 'Kinds' }).locator('li[data-kind="image"]');
+    await image.getByRole('button', { name: 'Pause image' }).click();
+    await page.locator('li[data-kind="image"][data-paused="true"]').waitFor();
+    expect(await image.locator('.kind-state').textContent()).toBe('paused');
+    // Only the button that applies: a paused kind offers Resume, not Pause.
+    expect(await image.getByRole('button', { name: 'Pause image' }).count()).toBe(0);
+
+    const id = await submitThroughForm('image', '{"duration_seconds": 1}');
+    await expect.poll(() => row(id).locator('.message').textContent(), { timeout: WAIT_MS }).toBe('Waiting: kind image is paused');
+    expect(await row(id).getAttribute('data-status')).toBe('PENDING');
+
+    await image.getByRole('button', { name: 'Resume image' }).click();
+    await page.locator('li[data-kind="image"][data-paused="false"]').waitFor();
+    await row(id).and(page.locator('[data-status="COMPLETED"]')).waitFor();
+    expect(await image.getByRole('button', { name: 'Pause image' }).isVisible()).toBe(true);
+  });
 });

@@ -105,6 +105,22 @@ export type GetTaskQueryVariables = Exact<{
 
 export type GetTaskQuery = { task: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, metadata: JsonValue, retriedFrom: string | null, error: { type: string, message: string, retryable: boolean } | null, queue: { position: number | null, ahead: number | null, etaSeconds: number | null, waitingFor: string | null } | null } | null };
 
+export type KindFieldsFragment = { kind: string, liveWorkers: number, registered: boolean, declared: boolean, pending: number, paused: boolean, pausedAt: string | null };
+
+export type PauseKindMutationVariables = Exact<{
+  kind: string;
+}>;
+
+
+export type PauseKindMutation = { pauseKind: { kind: string, liveWorkers: number, registered: boolean, declared: boolean, pending: number, paused: boolean, pausedAt: string | null } | null };
+
+export type ResumeKindMutationVariables = Exact<{
+  kind: string;
+}>;
+
+
+export type ResumeKindMutation = { resumeKind: { kind: string, liveWorkers: number, registered: boolean, declared: boolean, pending: number, paused: boolean, pausedAt: string | null } | null };
+
 export type ListTasksQueryVariables = Exact<{
   first?: number | null | undefined;
   after?: string | null | undefined;
@@ -124,7 +140,7 @@ export type QueueFieldsFragment = { queue: { position: number | null, ahead: num
 export type QueueStatsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type QueueStatsQuery = { queueStats: { oldestPendingAgeSeconds: number | null, byStatus: Array<{ status: TaskStatus, count: number }>, totalCapacity: { kind: string | null, processing: number, cap: number }, capacity: Array<{ kind: string | null, processing: number, cap: number }>, kinds: Array<{ kind: string, liveWorkers: number, registered: boolean, declared: boolean, pending: number }> } | null };
+export type QueueStatsQuery = { queueStats: { oldestPendingAgeSeconds: number | null, byStatus: Array<{ status: TaskStatus, count: number }>, totalCapacity: { kind: string | null, processing: number, cap: number }, capacity: Array<{ kind: string | null, processing: number, cap: number }>, kinds: Array<{ kind: string, liveWorkers: number, registered: boolean, declared: boolean, pending: number, paused: boolean, pausedAt: string | null }> } | null };
 
 export type RetryTaskMutationVariables = Exact<{
   id: string;
@@ -174,6 +190,17 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const KindFieldsFragmentDoc = new TypedDocumentString(`
+    fragment KindFields on KindWorkers {
+  kind
+  liveWorkers
+  registered
+  declared
+  pending
+  paused
+  pausedAt
+}
+    `, {"fragmentName":"KindFields"}) as unknown as TypedDocumentString<KindFieldsFragment, unknown>;
 export const QueueFieldsFragmentDoc = new TypedDocumentString(`
     fragment QueueFields on Task {
   queue {
@@ -311,6 +338,36 @@ fragment TaskFields on Task {
   metadata
   retriedFrom
 }`) as unknown as TypedDocumentString<GetTaskQuery, GetTaskQueryVariables>;
+export const PauseKindDocument = new TypedDocumentString(`
+    mutation PauseKind($kind: String!) {
+  pauseKind(kind: $kind) {
+    ...KindFields
+  }
+}
+    fragment KindFields on KindWorkers {
+  kind
+  liveWorkers
+  registered
+  declared
+  pending
+  paused
+  pausedAt
+}`) as unknown as TypedDocumentString<PauseKindMutation, PauseKindMutationVariables>;
+export const ResumeKindDocument = new TypedDocumentString(`
+    mutation ResumeKind($kind: String!) {
+  resumeKind(kind: $kind) {
+    ...KindFields
+  }
+}
+    fragment KindFields on KindWorkers {
+  kind
+  liveWorkers
+  registered
+  declared
+  pending
+  paused
+  pausedAt
+}`) as unknown as TypedDocumentString<ResumeKindMutation, ResumeKindMutationVariables>;
 export const ListTasksDocument = new TypedDocumentString(`
     query ListTasks($first: Int, $after: String, $status: [TaskStatus!], $kind: [String!], $order: SortOrder, $createdAfter: DateTime, $createdBefore: DateTime, $metadata: JSON) {
   tasks(
@@ -380,15 +437,19 @@ export const QueueStatsDocument = new TypedDocumentString(`
     }
     oldestPendingAgeSeconds
     kinds {
-      kind
-      liveWorkers
-      registered
-      declared
-      pending
+      ...KindFields
     }
   }
 }
-    `) as unknown as TypedDocumentString<QueueStatsQuery, QueueStatsQueryVariables>;
+    fragment KindFields on KindWorkers {
+  kind
+  liveWorkers
+  registered
+  declared
+  pending
+  paused
+  pausedAt
+}`) as unknown as TypedDocumentString<QueueStatsQuery, QueueStatsQueryVariables>;
 export const RetryTaskDocument = new TypedDocumentString(`
     mutation RetryTask($id: ID!) {
   retryTask(id: $id) {

@@ -9,6 +9,7 @@ import * as fairQueues from './0008-fair-queues.ts';
 import * as dropOldClaim from './0009-drop-old-claim.ts';
 import * as operations from './0010-operations.ts';
 import * as webhooks from './0011-webhooks.ts';
+import * as kindPauses from './0012-kind-pauses.ts';
 
 /**
  * A migration goes forward only, as graphile-worker's do. A down step would be a second, untested
@@ -34,4 +35,5 @@ export const migrations: Record<string, ForwardMigration> = {
   '0009-drop-old-claim': dropOldClaim,
   '0010-operations': operations,
   '0011-webhooks': webhooks,
+  '0012-kind-pauses': kindPauses,
 };

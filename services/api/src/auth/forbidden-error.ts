@@ -17,6 +17,11 @@ export class ForbiddenError extends TasklaneError {
     return new ForbiddenError("An owner's key cannot act as a worker: create a worker key with `tasklane keys create --worker [--kinds video,image]`");
   }
 
+  /** An owner's key asking for what only an admin key (`tasklane keys create --admin`) may do. */
+  static adminOnly(action: string): ForbiddenError {
+    return new ForbiddenError(`Only an admin key may ${action}; create one with \`tasklane keys create --owner <name> --admin\``);
+  }
+
   static kindsNotAllowed(kinds: readonly string[], allowed: readonly string[]): ForbiddenError {
     return new ForbiddenError(`This worker key may not claim ${kinds.join(', ')}: it serves only ${allowed.join(', ')}`);
   }

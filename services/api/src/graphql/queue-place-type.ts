@@ -16,7 +16,7 @@ export const QueuePlaceRef = builder.objectRef<QueuePlace>('QueuePlace').impleme
     waitingFor: t.exposeString('waitingFor', {
       nullable: true,
       description:
-        'What holds it: the cap that is full (VIDEO_MAX_CONCURRENT or another <KIND>_MAX_CONCURRENT, MAX_CONCURRENT_TASKS, OWNER_MAX_CONCURRENT), no_worker when no worker is running, or run_at while it is not due; null when only the tasks ahead hold it.',
+        'What holds it: paused while its kind is paused (pauseKind), the cap that is full (VIDEO_MAX_CONCURRENT or another <KIND>_MAX_CONCURRENT, MAX_CONCURRENT_TASKS, OWNER_MAX_CONCURRENT), no_worker when no worker is running, or run_at while it is not due; null when only the tasks ahead hold it.',
     }),
   }),
 });

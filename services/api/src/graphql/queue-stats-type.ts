@@ -58,14 +58,17 @@ const CapacityRef = builder.objectRef<CapacityShape>('Capacity').implement({
   }),
 });
 
-const KindWorkersRef = builder.objectRef<KindWorkersShape>('KindWorkers').implement({
-  description: 'A kind and the workers serving it. PENDING tasks of a kind with no live worker wait until one starts.',
+export const KindWorkersRef = builder.objectRef<KindWorkersShape>('KindWorkers').implement({
+  description:
+    'A kind and the workers serving it. PENDING tasks of a kind with no live worker wait until one starts; those of a paused kind wait until it is resumed.',
   fields: (t) => ({
     kind: t.exposeString('kind'),
     liveWorkers: t.exposeInt('liveWorkers', { description: 'Worker processes serving this kind now (their lease is current).' }),
     registered: t.exposeBoolean('registered', { description: 'A worker has registered this kind, now or before.' }),
     declared: t.exposeBoolean('declared', { description: 'TASK_KINDS declares this kind.' }),
     pending: t.exposeInt('pending', { description: 'PENDING tasks of this kind (the caller’s own when auth is on).' }),
+    paused: t.exposeBoolean('paused', { description: 'Paused (pauseKind): no worker claims its PENDING tasks until resumeKind; running ones finish.' }),
+    pausedAt: t.field({ type: 'DateTime', nullable: true, description: 'When it was paused; null while it is not.', resolve: (k) => k.pausedAt }),
   }),
 });
 
@@ -115,7 +118,7 @@ export const QueueStatsRef = builder.objectRef<QueueStatsShape>('QueueStats').im
         const pending = new Map<string, number>();
         for (const c of s.counts) if (c.status === 'pending') pending.set(c.kind, c.count);
         const known = new Map(s.kinds.map((k) => [k.kind, k]));
-        for (const kind of pending.keys()) if (!known.has(kind)) known.set(kind, { kind, registered: false, declared: false, liveWorkers: 0 });
+        for (const kind of pending.keys()) if (!known.has(kind)) known.set(kind, { kind, registered: false, declared: false, liveWorkers: 0, paused: false, pausedAt: null });
         return [...known.values()].sort((a, b) => a.kind.localeCompare(b.kind)).map((k) => ({ ...k, pending: pending.get(k.kind) ?? 0 }));
       },
     }),

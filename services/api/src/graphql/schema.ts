@@ -10,6 +10,7 @@ import './queries.ts';
 import './mutations.ts';
 import './webhook-types.ts';
 import './operations.ts';
+import './kind-mutations.ts';
 import './subscriptions.ts';
 
 export const schema: GraphQLSchema = builder.toSchema();

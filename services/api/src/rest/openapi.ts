@@ -1,6 +1,7 @@
 import { DEFAULT_WEBHOOK_EVENTS, MAX_WEBHOOK_URL_LENGTH, TASK_STATUSES, WEBHOOK_EVENTS } from '@tasklane/core';
 import { MAX_LIST_LIMIT } from '@tasklane/db';
 import { DEFAULT_LIST_LIMIT } from './list-route.ts';
+import { kindParameters, kindPaths, kindSchemas } from './openapi-kinds.ts';
 import { operationsPaths, operationsSchemas } from './openapi-operations.ts';
 import { MAX_WAIT_SECONDS } from './polling.ts';
 import { PROBLEM_TYPE_BASE, PROBLEM_TYPES } from './problem.ts';
@@ -56,7 +57,7 @@ export const openApiDocument = {
     { name: 'tasks', description: 'The seed contract and its extensions' },
     { name: 'push', description: 'Server-Sent Events and WebSocket updates' },
     { name: 'webhooks', description: 'Signed callbacks on task changes (docs/webhooks.md)' },
-    { name: 'operations', description: 'Re-runs and bulk actions for operators' },
+    { name: 'operations', description: 'Re-runs, bulk actions and pausing kinds, for operators' },
     { name: 'workers', description: 'The HTTP worker protocol: run tasks from any language (docs/worker-protocol.md)' },
     { name: 'meta', description: 'This document and its rendering' },
   ],
@@ -127,6 +128,7 @@ export const openApiDocument = {
       },
     },
     ...operationsPaths,
+    ...kindPaths,
     '/api/v1/tasks/{task_id}': {
       parameters: [taskIdParam],
       get: {
@@ -457,6 +459,7 @@ export const openApiDocument = {
         },
       },
       ...operationsSchemas,
+      ...kindSchemas,
       CancelResult: {
         type: 'object',
         required: ['success', 'message', 'task_id'],
@@ -515,7 +518,7 @@ export const openApiDocument = {
                   eta_seconds: { type: ['integer', 'null'], minimum: 0, description: 'From recent run times of its kind and the free slots; null while unknown' },
                   waiting_for: {
                     type: ['string', 'null'],
-                    description: 'The full cap (<KIND>_MAX_CONCURRENT, MAX_CONCURRENT_TASKS, OWNER_MAX_CONCURRENT), no_worker, run_at; null when only the tasks ahead hold it',
+                    description: 'paused (its kind is paused), the full cap (<KIND>_MAX_CONCURRENT, MAX_CONCURRENT_TASKS, OWNER_MAX_CONCURRENT), no_worker, run_at; null when only the tasks ahead hold it',
                     examples: ['VIDEO_MAX_CONCURRENT'],
                   },
                 },
@@ -541,6 +544,7 @@ export const openApiDocument = {
       },
     },
     parameters: {
+      ...kindParameters,
       WorkerId: workerIdParameter,
       TaskId: { name: 'task_id', in: 'path', required: true, schema: { type: 'string' }, examples: { video: { value: 'vid_01jh8x2c3d4e5f6g7h8j9k0m1n' } } },
       Wait: {

@@ -4,6 +4,7 @@ import { authHook, decorateCaller } from '../auth/rest-auth.ts';
 import { registerRestBodyParsers } from './body-parsers.ts';
 import { renderDocsPage } from './docs-page.ts';
 import { registerTaskEvents } from './events-sse.ts';
+import { registerKindRoutes } from './kind-routes.ts';
 import { registerListRoute } from './list-route.ts';
 import { registerOperationsRoutes } from './operations-routes.ts';
 import { openApiDocument, openApiJson } from './openapi.ts';
@@ -35,6 +36,7 @@ export async function registerRest(app: FastifyInstance, ctx: AppContext): Promi
       registerSubmitRoute(api, ctx);
       registerListRoute(api, ctx);
       registerOperationsRoutes(api, ctx);
+      registerKindRoutes(api, ctx);
       registerTaskEvents(api, ctx);
       registerStreamTokenRoute(api, ctx);
       registerWebhookRoutes(api, ctx);

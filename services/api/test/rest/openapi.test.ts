@@ -45,6 +45,8 @@ describe('GET /api/v1/openapi.json', () => {
         'POST /api/v1/tasks/{task_id}/retry',
         'POST /api/v1/tasks/cancel',
         'POST /api/v1/tasks/retry',
+        'POST /api/v1/kinds/{kind}/pause',
+        'POST /api/v1/kinds/{kind}/resume',
         'POST /api/v1/tasks/{task_id}/stream-token',
         'GET /api/v1/tasks/{task_id}/webhooks',
         'POST /api/v1/tasks/{task_id}/webhooks/redeliver',
@@ -65,7 +67,7 @@ describe('GET /api/v1/openapi.json', () => {
     for (const entry of described) {
       const [method, path] = entry.split(' ') as [string, string];
       if (path.startsWith('/ws/')) continue;
-      const url = path.replace('{task_id}', 'vid_00000000000000000000000000').replace('{worker_id}', 'openapi-test');
+      const url = path.replace('{task_id}', 'vid_00000000000000000000000000').replace('{worker_id}', 'openapi-test').replace('{kind}', 'openapi_kind');
       const response = await fetch(`${h.baseUrl}${url}`, {
         method,
         ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}),
