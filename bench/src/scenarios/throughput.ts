@@ -1,5 +1,8 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { createPool, TaskStore } from '@tasklane/db';
+import { startTracing } from '@tasklane/telemetry';
 import { GRAPHILE_CONCURRENCY, graphileAddJobs, graphileDrain, installGraphile, type GraphileMode } from '../peers/graphile-worker.ts';
 import { PGBOSS_BATCH, PGBOSS_WORKERS, pgBossDrain, pgBossInsert } from '../peers/pg-boss.ts';
 import { median, round, sleep } from '../stats.ts';
@@ -50,6 +53,27 @@ interface Params {
   timeoutMs: number;
 }
 
+/** A local OTLP/HTTP endpoint that takes every export and counts the bytes: the traced round's collector. */
+async function startSpanSink(): Promise<{ url: string; requests: () => number; bytes: () => number; close: () => Promise<void> }> {
+  let requests = 0;
+  let bytes = 0;
+  const server: Server = createServer((request, response) => {
+    request.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    request.on('end', () => {
+      requests++;
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests: () => requests,
+    bytes: () => bytes,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 interface TasklaneRound {
   tasksPerS: number;
   submitPerS: number;
@@ -65,7 +89,7 @@ interface TasklaneRound {
  * The figure counts only if every task completed with a result and a version past its claim, and
  * every completion was announced on the change channel.
  */
-async function tasklaneRound(ctx: BenchContext, label: string, owners: number, p: Params): Promise<TasklaneRound> {
+async function tasklaneRound(ctx: BenchContext, label: string, owners: number, p: Params, traced = false): Promise<TasklaneRound> {
   const url = await ctx.freshDatabase(label);
   const pool = createPool({ connectionString: url, max: 4, applicationName: 'tasklane-bench' });
   const store = new TaskStore(pool);
@@ -75,7 +99,7 @@ async function tasklaneRound(ctx: BenchContext, label: string, owners: number, p
     const listener = await listenForCompletions(url);
     let completedEvents = 0;
     const startedWall = Date.now();
-    const workers = await startWorkers(url, p.workerCount, { noop: async () => ({ ok: true }) }, { concurrency: p.slots });
+    const workers = await startWorkers(url, p.workerCount, { noop: async () => ({ ok: true }) }, { concurrency: p.slots, tracing: traced });
     for (const w of workers.workers) w.onTaskEvent((e) => void (e.type === 'completed' && completedEvents++));
     const deadline = Date.now() + p.timeoutMs;
     while (completedEvents < p.n && Date.now() < deadline) await sleep(20);
@@ -169,6 +193,8 @@ export const throughput: Scenario = async (ctx, result) => {
 
   const one: TasklaneRound[] = [];
   const many: TasklaneRound[] = [];
+  const traced: TasklaneRound[] = [];
+  const sink = await startSpanSink();
   const batched: PeerRound[] = [];
   const byDefault: PeerRound[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -180,7 +206,20 @@ export const throughput: Scenario = async (ctx, result) => {
     many.push(await tasklaneRound(ctx, `throughput_tl${MANY_OWNERS}_r${r}`, MANY_OWNERS, p));
     ctx.log(`throughput: round ${r + 1}: graphile-worker default`);
     byDefault.push(await graphileRound(ctx, `throughput_gwd_r${r}`, 'default', p));
+    // Tracing on: an attempt span per task, batched to a local OTLP endpoint. The other rounds run
+    // with it unset, as by default: no provider, and the worker takes no tracing path at all.
+    ctx.log(`throughput: round ${r + 1}: Tasklane, one owner, tracing on`);
+    // The OTLP exporter reads its endpoint from the environment itself.
+    process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] = sink.url;
+    const tracing = startTracing('tasklane-bench');
+    try {
+      traced.push(await tasklaneRound(ctx, `throughput_tltr_r${r}`, 1, p, true));
+    } finally {
+      await tracing?.shutdown();
+      delete process.env['OTEL_EXPORTER_OTLP_ENDPOINT'];
+    }
   }
+  await sink.close();
   ctx.log('throughput: pg-boss');
   const bossUrl = await ctx.freshDatabase('throughput_pgboss');
   const bossSubmit = await pgBossInsert(bossUrl, p.n, CHUNK);
@@ -188,6 +227,8 @@ export const throughput: Scenario = async (ctx, result) => {
 
   const tl = spread(one.map((r) => r.tasksPerS));
   const tlMany = spread(many.map((r) => r.tasksPerS));
+  const tlTraced = spread(traced.map((r) => r.tasksPerS));
+  if (sink.requests() === 0) throw new Error('throughput: the traced rounds exported no spans to the OTLP endpoint');
   const submit = median(one.map((r) => r.submitPerS));
   const last = one[one.length - 1]!;
   result.figures = {
@@ -197,6 +238,10 @@ export const throughput: Scenario = async (ctx, result) => {
     [`tasks_per_s_${MANY_OWNERS}_owners`]: round(tlMany.median, 0),
     [`tasks_per_s_${MANY_OWNERS}_owners_min`]: round(tlMany.min, 0),
     [`tasks_per_s_${MANY_OWNERS}_owners_max`]: round(tlMany.max, 0),
+    tasks_per_s_tracing_on: round(tlTraced.median, 0),
+    tasks_per_s_tracing_on_min: round(tlTraced.min, 0),
+    tasks_per_s_tracing_on_max: round(tlTraced.max, 0),
+    otlp_bytes_per_task_tracing_on: round(sink.bytes() / (p.n * rounds), 0),
     bulk_submit_per_s: round(submit, 0),
     statements_per_task: round(median(one.map((r) => r.statementsPerTask)), 3),
     bytes_sent_per_task: round(median(one.map((r) => r.bytesSentPerTask)), 0),
@@ -214,6 +259,7 @@ export const throughput: Scenario = async (ctx, result) => {
     ratio('median tasks/s vs graphile-worker batched', round(tl.median / gwb), '>=', 1.25),
     ratio('median tasks/s vs graphile-worker default', round(tl.median / gwd), '>=', 8),
     ratio(`median tasks/s, ${MANY_OWNERS} owners vs one owner`, round(tlMany.median / tl.median), '>=', 0.9),
+    ratio('median tasks/s, tracing on (OTLP export) vs unset', round(tlTraced.median / tl.median), '>=', 0.8),
     ratio('tasks/s vs pg-boss', round(tl.median / boss.perSecond), '>=', 1),
     ratio('median bulk submit vs graphile-worker add_jobs', round(submit / result.peers['graphile-worker add_jobs'].bulk_submit_per_s!), '>=', 1),
   );
