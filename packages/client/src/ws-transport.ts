@@ -1,5 +1,6 @@
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import { raceAbort } from './abortable.ts';
+import { SocketClose } from '@tasklane/core/close-codes';
 import { TasklaneConnectionError, TasklaneRequestError, type GraphqlErrorInfo } from './errors.ts';
 
 export interface WsTransportOptions {
@@ -159,8 +160,8 @@ function toClientError(error: unknown, url: string): Error {
   if (Array.isArray(error)) return TasklaneRequestError.fromGraphqlErrors(error as GraphqlErrorInfo[]);
   if (isCloseEvent(error)) {
     // The server closes with 4401/4403 when the connection's credentials are refused.
-    if (error.code === 4401) return new TasklaneRequestError(error.reason || 'Unauthorized', 'UNAUTHENTICATED');
-    if (error.code === 4403) return new TasklaneRequestError(error.reason || 'Forbidden', 'FORBIDDEN');
+    if (error.code === SocketClose.Unauthorized) return new TasklaneRequestError(error.reason || 'Unauthorized', 'UNAUTHENTICATED');
+    if (error.code === SocketClose.Forbidden) return new TasklaneRequestError(error.reason || 'Forbidden', 'FORBIDDEN');
     return new TasklaneConnectionError(`WebSocket ${url} closed (${error.code}${error.reason ? ` ${error.reason}` : ''})`, url, { cause: error });
   }
   const message = typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : String(error);

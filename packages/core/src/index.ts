@@ -13,3 +13,4 @@ export * from './webhook-config.ts';
 export * from './tracing.ts';
 export * from './queue-place.ts';
 export * from './listen-problem.ts';
+export * from './close-codes.ts';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, ConfigError, listenProblem, type Config } from '@tasklane/core';
+import { loadConfig, ConfigError, listenProblem, SocketClose, type Config } from '@tasklane/core';
 import { migrateToLatest } from '@tasklane/db';
 import { createLogger, type Logger } from '@tasklane/log';
 import { startTracing } from '@tasklane/telemetry';
@@ -56,7 +56,7 @@ async function closeSockets(app: FastifyInstance): Promise<void> {
             clearTimeout(timer);
             resolve();
           });
-          client.close(1001, 'Server shutting down');
+          client.close(SocketClose.GoingAway, 'Server shutting down');
         }),
     ),
   );
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     try {
       // A handshake that completes from here on would otherwise be cut by Fastify's close with no
       // code at all (1005); it gets the same 1001 as the sockets already open.
-      app.websocketServer.on('connection', (socket: { close(code: number, reason: string): void }) => socket.close(1001, 'Server shutting down'));
+      app.websocketServer.on('connection', (socket: { close(code: number, reason: string): void }) => socket.close(SocketClose.GoingAway, 'Server shutting down'));
       // Sockets first, while the server still runs: clients get a proper 1001 and move on.
       await closeSockets(app);
       // Stops accepting, ends in-flight requests and streams (SSE clients reconnect elsewhere).

@@ -1,10 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../app-context.ts';
+import { fitCloseReason, SocketClose } from '@tasklane/core';
 import { GraphQLError } from 'graphql';
 import { authenticate, type Caller } from '../request-scope.ts';
 import { ForbiddenError } from './forbidden-error.ts';
-import { AuthClose, authorizationMember } from './socket-auth.ts';
+import { authorizationMember } from './socket-auth.ts';
 import { bearerChallenge, UnauthenticatedError } from './unauthenticated-error.ts';
 
 /**
@@ -43,12 +44,12 @@ export async function authenticateConnection(app: AppContext, ctx: ConnectionAut
     return true;
   } catch (error) {
     if (error instanceof ForbiddenError) {
-      ctx.extra.socket.close(AuthClose.Forbidden, error.message.slice(0, 120));
+      ctx.extra.socket.close(SocketClose.Forbidden, fitCloseReason(error.message));
       return false;
     }
     if (!(error instanceof UnauthenticatedError)) throw error;
     // Closing here picks the code; graphql-ws's own close after `false` is then a no-op.
-    ctx.extra.socket.close(error.reason === 'missing' ? AuthClose.Unauthenticated : AuthClose.Forbidden, error.message.slice(0, 120));
+    ctx.extra.socket.close(error.reason === 'missing' ? SocketClose.Unauthorized : SocketClose.Forbidden, fitCloseReason(error.message));
     return false;
   }
 }

@@ -1,17 +1,10 @@
 import type { FastifyRequest } from 'fastify';
+import { fitCloseReason, SocketClose } from '@tasklane/core';
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../app-context.ts';
 import { authenticate, type Caller } from '../request-scope.ts';
 import { ForbiddenError } from './forbidden-error.ts';
 import { UnauthenticatedError } from './unauthenticated-error.ts';
-
-/** Close codes for a WebSocket without a usable key, shared by graphql-ws and `/ws/tasks`. */
-export const AuthClose = {
-  /** No key was presented (in time). */
-  Unauthenticated: 4401,
-  /** A key was presented but it is malformed, unknown or revoked. */
-  Forbidden: 4403,
-} as const;
 
 export interface SocketAuthOptions {
   /** How long a socket without an `Authorization` header may take to send its key. @default 10000 */
@@ -73,12 +66,12 @@ export async function authenticateSocket(
   } catch (error) {
     if (socket.readyState !== socket.OPEN) return undefined;
     if (error instanceof UnauthenticatedError) {
-      socket.close(error.reason === 'missing' ? AuthClose.Unauthenticated : AuthClose.Forbidden, error.message.slice(0, 120));
+      socket.close(error.reason === 'missing' ? SocketClose.Unauthorized : SocketClose.Forbidden, fitCloseReason(error.message));
     } else if (error instanceof ForbiddenError) {
-      socket.close(AuthClose.Forbidden, error.message.slice(0, 120));
+      socket.close(SocketClose.Forbidden, fitCloseReason(error.message));
     } else {
       request.log.warn({ err: error }, 'task socket authentication failed');
-      socket.close(1011, 'Authentication is unavailable; reconnect to retry');
+      socket.close(SocketClose.InternalError, 'Authentication is unavailable; reconnect to retry');
     }
     return undefined;
   }

@@ -1,12 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { fitCloseReason } from '../close-reason.ts';
+import { fitCloseReason, SocketClose } from '@tasklane/core';
 
 /** Message types only a server sends; graphql-ws throws on receiving them. */
 const SERVER_ONLY_TYPES = new Set(['connection_ack', 'next', 'error']);
 
 /** graphql-ws's close code for a message the protocol does not allow. */
-const BAD_REQUEST = 4400;
 
 type WsHandler = (this: FastifyInstance, socket: WebSocket, request: FastifyRequest) => void;
 
@@ -33,7 +32,7 @@ export function guardClientMessages(handler: WsHandler): WsHandler {
         return;
       }
       const type = typeof message === 'object' && message !== null ? (message as { type?: unknown }).type : undefined;
-      if (typeof type === 'string' && SERVER_ONLY_TYPES.has(type)) socket.close(BAD_REQUEST, `A client may not send ${type} messages`);
+      if (typeof type === 'string' && SERVER_ONLY_TYPES.has(type)) socket.close(SocketClose.BadRequest, `A client may not send ${type} messages`);
     });
     handler.call(this, socket, request);
   };

@@ -1,4 +1,4 @@
-import { DEFAULT_WEBHOOK_EVENTS, MAX_WEBHOOK_URL_LENGTH, TASK_STATUSES, WEBHOOK_EVENTS } from '@tasklane/core';
+import { DEFAULT_WEBHOOK_EVENTS, MAX_WEBHOOK_URL_LENGTH, SocketClose, TASK_STATUSES, WEBHOOK_EVENTS } from '@tasklane/core';
 import { MAX_LIST_LIMIT } from '@tasklane/db';
 import { DEFAULT_LIST_LIMIT } from './list-route.ts';
 import { kindParameters, kindPaths, kindSchemas } from './openapi-kinds.ts';
@@ -237,8 +237,10 @@ export const openApiDocument = {
         summary: 'Follow a task (WebSocket)',
         description:
           'A WebSocket upgrade (ws://host:8000/ws/tasks/{task_id}). Each text message is the GET body: one on connect, one per ' +
-          'change. After a terminal state the server closes with 1000. Close codes: 4404 unknown task ("Task <id> not found"), ' +
-          '1011 the update feed failed (reconnect), 1001 the server is stopping.',
+          `change. After a terminal state the server closes with ${SocketClose.Finished}. Close codes: ` +
+          `${SocketClose.NotFound} unknown task ("Task <id> not found"), ${SocketClose.Unauthorized} no API key (in time), ` +
+          `${SocketClose.Forbidden} a key that is refused, ${SocketClose.RateLimited} too many open subscriptions, ` +
+          `${SocketClose.InternalError} the update feed failed (reconnect), ${SocketClose.GoingAway} the server is stopping.`,
         responses: {
           '101': { description: 'Switching to the WebSocket protocol' },
           '404': { description: 'Not a WebSocket upgrade request' },

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { fitCloseReason } from '../../src/close-reason.ts';
+import { CloseCode } from 'graphql-ws';
+import { fitCloseReason, SocketClose } from '@tasklane/core';
 import { startHardeningServer, type HardeningServer } from '../hardening/hardening-server.ts';
 
 let server: HardeningServer;
@@ -37,4 +38,11 @@ it('cuts close reasons by bytes on character boundaries', () => {
   expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(123);
   expect(cut).not.toContain('\uFFFD');
   expect(cut.endsWith('😀...')).toBe(true);
+});
+
+it("keeps graphql-ws's values for the protocol's close codes that server and client share", () => {
+  expect(SocketClose.BadRequest).toBe(CloseCode.BadRequest);
+  expect(SocketClose.Unauthorized).toBe(CloseCode.Unauthorized);
+  expect(SocketClose.Forbidden).toBe(CloseCode.Forbidden);
+  expect(SocketClose.RateLimited).toBe(CloseCode.TooManyInitialisationRequests);
 });
