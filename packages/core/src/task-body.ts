@@ -55,7 +55,7 @@ export function fullTaskBody(task: Task, place: QueuePlace | undefined): FullTas
     ...taskBody(task),
     kind: task.kind,
     service: task.service,
-    message: place ? queueMessage(place, task.kind) : (task.message ?? DEFAULT_MESSAGES[task.status]),
+    message: place ? queueMessage(place, task.kind) : (task.message ?? STATUS_MESSAGES[task.status]),
     input: task.input,
     attempts: task.attempts,
     max_attempts: task.maxAttempts,
@@ -121,8 +121,11 @@ export function taskBodyJson(task: Task): string {
   return JSON.stringify(taskBody(task));
 }
 
-/** Used when a task has no message of its own (the store sets one on every transition). */
-const DEFAULT_MESSAGES: Record<TaskStatus, string> = {
+/**
+ * The message each transition sets, from the task-management contract's examples: the store
+ * writes these, and a body whose task has no message of its own shows the one of its status.
+ */
+export const STATUS_MESSAGES: Readonly<Record<TaskStatus, string>> = {
   pending: 'Task queued',
   processing: 'Task processing started',
   completed: 'Task completed successfully',
@@ -137,7 +140,7 @@ export function taskListItem(task: Task): TaskListItem {
     progress: task.progress,
     created_at: formatTimestamp(task.createdAt),
     updated_at: formatTimestamp(task.updatedAt),
-    message: task.message ?? DEFAULT_MESSAGES[task.status],
+    message: task.message ?? STATUS_MESSAGES[task.status],
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Task, TaskErrorInfo, TaskMetadata, TaskStatus, JsonValue, WebhookConfig } from '@tasklane/core';
+import { STATUS_MESSAGES, type Task, type TaskErrorInfo, type TaskMetadata, type TaskStatus, type JsonValue, type WebhookConfig } from '@tasklane/core';
 
 /** A `tasklane.tasks` row as `pg` returns it from `select *` or `returning *`. */
 export interface TaskRow {
@@ -107,7 +107,7 @@ export function claimedTask(row: ClaimedRow, workerId: string): Task {
     owner: row.owner,
     status: 'processing',
     progress: 0,
-    message: 'Task processing started',
+    message: STATUS_MESSAGES.processing,
     input: row.input,
     result: null,
     error: row.error,

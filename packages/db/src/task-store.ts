@@ -3,6 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import {
   isTaskId,
   DEFAULT_OWNER,
+  STATUS_MESSAGES,
   IdempotencyConflictError,
   TaskNotCancellableError,
   TaskNotFoundError,
@@ -133,7 +134,7 @@ function newTask(p: PreparedTask, row: InsertedBatch): Task {
     owner: p.owner,
     status: 'pending',
     progress: 0,
-    message: 'Task queued',
+    message: STATUS_MESSAGES.pending,
     // As it reads back from jsonb, which keeps the JSON value but not object key order.
     input: JSON.parse(p.input) as JsonValue,
     result: null,

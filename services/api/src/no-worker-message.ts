@@ -1,9 +1,9 @@
-import { pausedKindMessage, type Task } from '@tasklane/core';
+import { pausedKindMessage, STATUS_MESSAGES, type Task } from '@tasklane/core';
 import type { KindRegistry } from '@tasklane/db';
 
 /** The stored message of a pending task, plus why it cannot start yet when no worker serves its kind. */
 export function noWorkerMessage(message: string | null, kind: string): string {
-  return `${message ?? 'Task queued'}; no live worker serves kind "${kind}", so it waits until one starts`;
+  return `${message ?? STATUS_MESSAGES.pending}; no live worker serves kind "${kind}", so it waits until one starts`;
 }
 
 /** What holds the pending tasks of a kind, beyond the tasks ahead of them. */

@@ -1,4 +1,4 @@
-import type { NewTask, Task } from '@tasklane/core';
+import { DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, MAX_PRIORITY, type NewTask, type Task } from '@tasklane/core';
 import { builder } from './builder.ts';
 import { TaskRef } from './task-type.ts';
 import { WebhookInput } from './webhook-types.ts';
@@ -15,8 +15,8 @@ const SubmitTaskInput = builder.inputType('SubmitTaskInput', {
       type: 'JSON',
       description: 'A JSON object for the handler, at most MAX_INPUT_BYTES serialised (64 KiB unless configured) and MAX_INPUT_DEPTH (32) levels deep. Default {}.',
     }),
-    priority: t.int({ description: 'Higher runs first, -1000 to 1000. Default 0.' }),
-    maxAttempts: t.int({ description: 'Attempts before the task fails for good, 1-100. Default 3.' }),
+    priority: t.int({ description: `Higher runs first, -${MAX_PRIORITY} to ${MAX_PRIORITY}. Default 0.` }),
+    maxAttempts: t.int({ description: `Attempts before the task fails for good, 1-${MAX_ATTEMPTS_LIMIT}. Default ${DEFAULT_MAX_ATTEMPTS}.` }),
     runAt: t.field({ type: 'DateTime', description: 'Do not start before this time. Default now.' }),
     metadata: t.field({
       type: 'JSON',

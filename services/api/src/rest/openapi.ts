@@ -1,4 +1,16 @@
-import { DEFAULT_WEBHOOK_EVENTS, MAX_WEBHOOK_URL_LENGTH, SocketClose, TASK_STATUSES, WEBHOOK_EVENTS } from '@tasklane/core';
+import {
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_WEBHOOK_EVENTS,
+  KIND_PATTERN,
+  MAX_ATTEMPTS_LIMIT,
+  MAX_PRIORITY,
+  MAX_SERVICE_LENGTH,
+  MAX_WEBHOOK_URL_LENGTH,
+  SocketClose,
+  STATUS_MESSAGES,
+  TASK_STATUSES,
+  WEBHOOK_EVENTS,
+} from '@tasklane/core';
 import { MAX_LIST_LIMIT } from '@tasklane/db';
 import { DEFAULT_LIST_LIMIT } from './list-route.ts';
 import { kindParameters, kindPaths, kindSchemas } from './openapi-kinds.ts';
@@ -383,7 +395,7 @@ export const openApiDocument = {
           progress: { type: 'integer', minimum: 0, maximum: 100 },
           created_at: timestamp,
           updated_at: timestamp,
-          message: { type: 'string', examples: ['Task completed successfully'] },
+          message: { type: 'string', examples: [STATUS_MESSAGES.completed] },
         },
       },
       Webhook: {
@@ -451,11 +463,11 @@ export const openApiDocument = {
         required: ['kind'],
         additionalProperties: false,
         properties: {
-          kind: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,31}$', examples: ['video'] },
+          kind: { type: 'string', pattern: KIND_PATTERN.source, examples: ['video'] },
           input: { description: 'Any JSON (at most 64 KiB serialized); default {}' },
-          service: { type: ['string', 'null'], minLength: 1, maxLength: 100, examples: ['veo3'] },
-          priority: { type: 'integer', minimum: -1000, maximum: 1000, default: 0, description: 'Higher runs first' },
-          max_attempts: { type: 'integer', minimum: 1, maximum: 100, default: 3 },
+          service: { type: ['string', 'null'], minLength: 1, maxLength: MAX_SERVICE_LENGTH, examples: ['veo3'] },
+          priority: { type: 'integer', minimum: -MAX_PRIORITY, maximum: MAX_PRIORITY, default: 0, description: 'Higher runs first' },
+          max_attempts: { type: 'integer', minimum: 1, maximum: MAX_ATTEMPTS_LIMIT, default: DEFAULT_MAX_ATTEMPTS },
           webhook: { $ref: '#/components/schemas/Webhook' },
           metadata: { $ref: '#/components/schemas/Metadata' },
         },
@@ -538,7 +550,7 @@ export const openApiDocument = {
           type: { type: 'string', format: 'uri', enum: Object.keys(PROBLEM_TYPES).map((kind) => PROBLEM_TYPE_BASE + kind) },
           title: { type: 'string' },
           status: { type: 'integer' },
-          detail: { type: 'string', examples: ['limit: must be a whole number from 1 to 1000'] },
+          detail: { type: 'string', examples: [`limit: must be a whole number from 1 to ${MAX_LIST_LIMIT}`] },
           code: { type: 'string', description: 'Tasklane error code, e.g. NOT_FOUND, BAD_USER_INPUT' },
           field: { type: 'string', description: 'On validation problems: the parameter, header or body field' },
           rule: { type: 'string', description: 'On validation problems: what it must be' },
