@@ -8,7 +8,11 @@ import type { TaskFeed } from './task-feed.ts';
 export interface QueuePusherOptions {
   /** Least time between two rounds, so each task gets at most one queue push per interval. @default 1000 */
   intervalMs?: number;
-  /** Most pending tasks seen by listeners of every task (dashboards) whose places are pushed; the newest are kept. @default 1000 */
+  /**
+   * Most pending tasks seen by listeners of every task (dashboards) whose places are pushed; the
+   * most recently seen are kept. About a dashboard page: each costs an indexed count per round.
+   * @default 100
+   */
   maxEveryTask?: number;
   /** Rounds run only when `flush()` is called (tests count reads and pushes round by round). @default false */
   manual?: boolean;
@@ -66,7 +70,7 @@ export class QueuePusher {
     bus: EventBus,
     private readonly pool: pg.Pool,
     private readonly caps: ConcurrencyCaps,
-    { intervalMs = 1000, maxEveryTask = 1000, manual = false }: QueuePusherOptions = {},
+    { intervalMs = 1000, maxEveryTask = 100, manual = false }: QueuePusherOptions = {},
   ) {
     this.intervalMs = intervalMs;
     this.maxEveryTask = maxEveryTask;
