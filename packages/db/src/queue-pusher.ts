@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { isTerminal, type ConcurrencyCaps, type QueuePlace, type Task } from '@tasklane/core';
+import type { ConcurrencyCaps, QueuePlace, Task } from '@tasklane/core';
 import type { EventBus, TaskChange } from './event-bus.ts';
 import { samePlace, withPushedPlace } from './pushed-place.ts';
 import { pendingPlaces, queuePlaces } from './queue-places.ts';
@@ -44,7 +44,7 @@ function idPrefix(id: string): string {
  */
 export class QueuePusher {
   private readonly tracked = new Map<string, Tracked>();
-  /** Ids seen pending by listeners of every task, oldest first (a Map keeps insertion order). */
+  /** Ids seen pending by listeners of every task, least recently seen first (a Set keeps insertion order). */
   private readonly everyTaskPending = new Set<string>();
   /** Tracked ids per kind prefix: an announcement of another kind needs no round. */
   private readonly prefixes = new Map<string, number>();
@@ -144,7 +144,7 @@ export class QueuePusher {
       this.everyTaskPending.add(task.id);
       this.track(task.id, false);
       if (this.everyTaskPending.size > this.maxEveryTask) this.dropEveryTask(this.everyTaskPending.values().next().value!);
-    } else if (this.everyTaskPending.has(task.id) || isTerminal(task.status)) {
+    } else if (this.everyTaskPending.has(task.id)) {
       this.dropEveryTask(task.id);
     }
   }
