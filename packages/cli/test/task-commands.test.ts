@@ -172,6 +172,25 @@ describe('submit', () => {
 });
 
 describe('watch', () => {
+  it('redraws a queued task\'s place as the tasks ahead of it start', async () => {
+    const kind = 'cli_wqueue';
+    await client.submit({ kind });
+    await client.submit({ kind });
+    const task = await client.submit({ kind });
+    const cli = tasklane(['watch', task.id], env);
+    await cli.printed('queued: 2 ahead');
+    await driver.claim(kind);
+    await cli.printed('queued: 1 ahead');
+    await driver.claim(kind);
+    await cli.printed('queued: 0 ahead');
+    await client.cancel(task.id);
+    expect(await cli.exited).toBe(2);
+    const lines = cli.stdout().trim().split('\n');
+    // One line per place, all of the same pending version, then the cancelled state.
+    expect(lines.slice(0, 3).map((line) => /queued: (\d) ahead/.exec(line)?.[1])).toEqual(['2', '1', '0']);
+    expect(lines.at(-1)).toContain('cancelled');
+  });
+
   it('prints a line per change and exits 2 when the task is cancelled', async () => {
     const task = await client.submit({ kind: 'cli_wcancel' });
     const cli = tasklane(['watch', task.id], env);

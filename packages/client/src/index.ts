@@ -38,3 +38,4 @@ export { DEFAULT_POLL_SCHEDULE, pollIntervals } from './poll-schedule.ts';
 export { verifyWebhook, WebhookVerificationError, type WebhookPayload, type VerifyWebhookOptions } from './verify-webhook.ts';
 export type { WebhookEvent, WebhookInput } from './generated/graphql.ts';
 export { queueSummary } from './queue-summary.ts';
+export { isNewerState } from './newer-state.ts';

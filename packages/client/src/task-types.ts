@@ -5,7 +5,7 @@ export type { TaskStatus, SortOrder };
 
 /**
  * A task as the client hands it out: every field of the schema's `Task`, typed by codegen.
- * `queue` (a pending task's place) comes with `get` and `watch`, not with lists and feeds.
+ * `queue` (a pending task's place) comes with `get`, `list`, `watch` and `watchAll`.
  */
 export type Task = TaskFieldsFragment & Partial<QueueFieldsFragment>;
 

@@ -1,6 +1,7 @@
 import { sleep } from './abortable.ts';
 import type { PollSchedule, StallPolicy } from './client-options.ts';
 import { TaskCancelledError, TaskFailedError, TaskTimeoutError, TasklaneConnectionError } from './errors.ts';
+import { isNewerState } from './newer-state.ts';
 import { pollIntervals } from './poll-schedule.ts';
 import { StallDetector, type StallInfo } from './stall-detector.ts';
 import { isTerminal, type CancelledTask, type CompletedTask, type FailedTask, type Task } from './task-types.ts';
@@ -56,7 +57,8 @@ export async function waitForTask(deps: WaitDeps, id: string, options: WaitForOp
   const stall = new StallDetector(stallPolicy.after, (task, info) => options.onStalled?.(task, info));
   let via: UpdateSource = 'subscription';
   const seen = (task: Task) => {
-    if (last && task.version <= last.version) return;
+    // A queue push repeats the version with a moved place: shown, not dropped.
+    if (!isNewerState(last, task)) return;
     last = task;
     stall.changed(task);
     options.onProgress?.(task, { via });

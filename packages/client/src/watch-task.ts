@@ -1,6 +1,7 @@
 import { sleep } from './abortable.ts';
 import { TasklaneConnectionError } from './errors.ts';
 import { TaskUpdatedDocument, type TaskUpdatedSubscription } from './generated/graphql.ts';
+import { isNewerState } from './newer-state.ts';
 import { isTerminal, type Task } from './task-types.ts';
 import type { WsTransport } from './ws-transport.ts';
 
@@ -20,10 +21,11 @@ export interface WatchDeps {
  * Every state of one task, from the current one to the terminal one, each version once and in
  * order. A reconnect (graphql-ws subscribes again by itself) and a stream that the server ends
  * early (it is shutting down) both start again with the current state, so updates may be
- * coalesced but the terminal state is never missed; states already seen are dropped by version.
+ * coalesced but the terminal state is never missed; states already seen are dropped by version
+ * (a pending task's moved queue place comes as its version again, and is kept).
  */
 export async function* watchTask(deps: WatchDeps, id: string, { signal }: WatchOptions = {}): AsyncGenerator<Task, void, undefined> {
-  let lastVersion = -1;
+  let last: Task | undefined;
   let fruitless = 0;
   for (;;) {
     const reader = deps.ws.subscribe<TaskUpdatedSubscription>(TaskUpdatedDocument.toString(), { id }, signal);
@@ -33,8 +35,9 @@ export async function* watchTask(deps: WatchDeps, id: string, { signal }: WatchO
         const step = await reader.next();
         if (step.done) break;
         const task = step.value.taskUpdated;
-        if (task.version <= lastVersion) continue;
-        lastVersion = task.version;
+        // The same version again with a moved queue place is a queue push: news, not a repeat.
+        if (!isNewerState(last, task)) continue;
+        last = task;
         delivered = true;
         yield task;
         if (isTerminal(task)) return;

@@ -1,4 +1,5 @@
 import { TaskNotFoundError, isTerminal, type Task } from '@tasklane/core';
+import { pushedPlace } from './pushed-place.ts';
 
 /** Takes a followed task's states as they arrive (see {@link Following.pushTo}). */
 export interface TaskSink {
@@ -21,6 +22,11 @@ export interface TaskSink {
 export class Following implements AsyncIterableIterator<Task> {
   /** The newest version accepted so far (unread or handed out). */
   private newest: number;
+  /**
+   * The newest queue push accepted for that version: a push repeats the version with a new
+   * place, so it passes the version check only when it is newer than the last push taken.
+   */
+  private newestPush = 0;
   private unread: Task | undefined;
   /** Nothing is handed out before the scoped read confirmed the caller may see the task. */
   private started = false;
@@ -37,6 +43,8 @@ export class Following implements AsyncIterableIterator<Task> {
     read: () => Promise<Task | undefined>,
     afterVersion: number,
     private readonly signal: AbortSignal | undefined,
+    /** Whether queue pushes (the same version with a new place) are handed out too. */
+    private readonly takesPushes = false,
   ) {
     this.newest = afterVersion;
     // Watch before reading, so no change between the read and the watch can be lost.
@@ -54,6 +62,11 @@ export class Following implements AsyncIterableIterator<Task> {
     this.started = true;
     if (current.version > this.newest) {
       this.newest = current.version;
+      this.newestPush = pushedPlace(current)?.seq ?? this.newestPush;
+      this.unread = current;
+    } else if (current.version === this.newest && this.unread && pushedPlace(current) && !pushedPlace(this.unread)) {
+      // The feed handed over the same version first, without the place this read came with.
+      this.newestPush = pushedPlace(current)!.seq;
       this.unread = current;
     } else if (isTerminal(current.status) && !this.unread) {
       // Already past its last state: nothing will follow.
@@ -63,8 +76,12 @@ export class Following implements AsyncIterableIterator<Task> {
   }
 
   private readonly offer = (task: Task): void => {
-    if (this.finished || task.version <= this.newest) return;
+    if (this.finished || task.version < this.newest) return;
+    const push = pushedPlace(task);
+    if (push && !this.takesPushes) return;
+    if (task.version === this.newest && !(push && push.seq > this.newestPush)) return;
     this.newest = task.version;
+    if (push) this.newestPush = push.seq;
     this.unread = task;
     if (this.started) this.flush();
   };

@@ -25,3 +25,5 @@ export * from './change-publisher.ts';
 export * from './webhook-store.ts';
 export * from './completion-batcher.ts';
 export * from './queue-places.ts';
+export * from './pushed-place.ts';
+export * from './queue-pusher.ts';

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { queuePlace, type ConcurrencyCaps, type QueuePlace, type Task } from '@tasklane/core';
+import { toTask, type TaskRow } from './task-row.ts';
 
 /** Completions a kind's mean run time is taken over, from the newest finished tasks of every kind. */
 const RECENT_FINISHED = 500;
@@ -29,8 +30,8 @@ interface StateRow {
  * A task not ranked yet but due (no claim has come by since) counts every ready task of its kind
  * at its priority or higher as ahead. Counts are numbers only: nothing of the tasks ahead leaves.
  */
-const PLACES = `
-  select t.id, t.kind, t.owner,
+const placesOf = (columns: string) => `
+  select ${columns},
     case
       when t.run_at > now() then null
       when t.fair_rank is null then (
@@ -47,6 +48,9 @@ const PLACES = `
     extract(epoch from t.run_at - now())::float8 as until_due
   from tasklane.tasks t
   where t.id = any($1::text[]) and t.status = 'pending'`;
+const PLACES = placesOf('t.id, t.kind, t.owner');
+/** The same, with each task's whole row: what the queue pusher hands subscribers. */
+const PLACES_WITH_ROWS = placesOf('t.*');
 
 /** What runs now, against which caps, and how long the kinds' recent tasks took. */
 const STATE = `
@@ -71,6 +75,30 @@ const STATE = `
       select kind, array_agg(extract(epoch from now() - started_at)::float8) as ran
       from tasklane.tasks where status = 'processing' and kind = any($1::text[]) group by kind) r), '{}') as running_for`;
 
+/** A pending task as read together with its place (see {@link pendingPlaces}). */
+export interface PlacedTask {
+  task: Task;
+  place: QueuePlace;
+}
+
+function placeFrom(row: PlaceRow, s: StateRow, caps: ConcurrencyCaps): QueuePlace {
+  return queuePlace({
+    kind: row.kind,
+    ahead: row.ahead,
+    secondsUntilDue: row.until_due,
+    liveWorker: s.live_worker,
+    paused: s.paused.includes(row.kind),
+    totalRunning: s.total_running,
+    totalCap: caps.total,
+    kindRunning: s.by_kind[row.kind] ?? 0,
+    kindCap: caps.perKind[row.kind],
+    ownerRunning: s.by_owner[row.owner] ?? 0,
+    ownerCap: s.owner_caps[row.owner] ?? caps.perOwner,
+    meanRunSeconds: s.mean_run[row.kind],
+    runningFor: s.running_for[row.kind] ?? [],
+  });
+}
+
 /**
  * Where each pending task among `tasks` stands in its kind's queue, by id (others are left out).
  * Two reads whatever the number of tasks.
@@ -85,26 +113,22 @@ export async function queuePlaces(pool: pg.Pool, tasks: readonly Task[], caps: C
     pool.query<PlaceRow>(PLACES, [pending.map((t) => t.id)]),
     pool.query<StateRow>(STATE, [kinds, owners]),
   ]);
-  const s = state.rows[0]!;
-  for (const row of places.rows) {
-    out.set(
-      row.id,
-      queuePlace({
-        kind: row.kind,
-        ahead: row.ahead,
-        secondsUntilDue: row.until_due,
-        liveWorker: s.live_worker,
-        paused: s.paused.includes(row.kind),
-        totalRunning: s.total_running,
-        totalCap: caps.total,
-        kindRunning: s.by_kind[row.kind] ?? 0,
-        kindCap: caps.perKind[row.kind],
-        ownerRunning: s.by_owner[row.owner] ?? 0,
-        ownerCap: s.owner_caps[row.owner] ?? caps.perOwner,
-        meanRunSeconds: s.mean_run[row.kind],
-        runningFor: s.running_for[row.kind] ?? [],
-      }),
-    );
-  }
+  for (const row of places.rows) out.set(row.id, placeFrom(row, state.rows[0]!, caps));
   return out;
+}
+
+/**
+ * The rows and places of those of `ids` that are pending now, for the queue pusher: it knows
+ * only which ids are followed, so the rows come with the places (one statement), and the state
+ * of the caps follows for the kinds and owners found (a second). Two reads however many ids; each
+ * id costs one indexed count, so the cost grows with the ids asked about, not with the queue.
+ */
+export async function pendingPlaces(pool: pg.Pool, ids: readonly string[], caps: ConcurrencyCaps): Promise<PlacedTask[]> {
+  if (ids.length === 0) return [];
+  const places = await pool.query<TaskRow & PlaceRow>(PLACES_WITH_ROWS, [ids]);
+  if (places.rows.length === 0) return [];
+  const kinds = [...new Set(places.rows.map((r) => r.kind))];
+  const owners = [...new Set(places.rows.map((r) => r.owner))];
+  const state = await pool.query<StateRow>(STATE, [kinds, owners]);
+  return places.rows.map((row) => ({ task: toTask(row), place: placeFrom(row, state.rows[0]!, caps) }));
 }

@@ -1,9 +1,26 @@
 import type { Task } from '@tasklane/core';
 import { Following } from './following.ts';
 import type { EventBus, TaskChange } from './event-bus.ts';
+import { withPushedPlace } from './pushed-place.ts';
+import type { PlacedTask } from './queue-places.ts';
 import type { Scope, TaskStore } from './task-store.ts';
 
 type Listener = (task: Task) => void;
+
+/** What the queue pusher learns from the feed: which ids are followed, and what it delivers. */
+export interface FeedObserver {
+  /** A follower that takes queue pushes starts following `id` (before it watches and reads). */
+  following(id: string): void;
+  /**
+   * A follower that takes queue pushes read the task's current state: answers it with its place
+   * attached when it is pending.
+   */
+  placeOnRead(task: Task): Promise<Task>;
+  /** The last listener of `id` went. */
+  unfollowed(id: string): void;
+  /** A state read because its row changed was handed out; `toEveryTask` when listeners of every task got it. */
+  delivered(task: Task, toEveryTask: boolean): void;
+}
 
 const READ_BATCH = 500;
 const RETRY_READ_MS = 500;
@@ -21,6 +38,13 @@ export interface FollowOptions extends Scope {
   signal?: AbortSignal;
   /** Skip states at or below this version (resuming after `Last-Event-ID`). */
   afterVersion?: number;
+  /**
+   * Also take queue pushes: while the task is pending, the same version again whenever its queue
+   * place moves (see `QueuePusher`), carrying the place (`pushedPlace`). Off for readers to whom
+   * a pending task's place shows nothing, such as the seed's plain GET body.
+   * @default false
+   */
+  queuePushes?: boolean;
 }
 
 /**
@@ -49,6 +73,7 @@ export class TaskFeed {
   private readonly unsubscribe: (() => void)[];
   /** Rows read by this feed so far (for metrics and for the "one read per change" tests). */
   rowsRead = 0;
+  private observer: FeedObserver | undefined;
 
   constructor(
     private readonly store: TaskStore,
@@ -62,6 +87,15 @@ export class TaskFeed {
     return { tasks: this.byId.size, everyTask: this.everyTask.size };
   }
 
+  /** Tells `observer` of follows and deliveries from now on (one observer: the queue pusher). */
+  observe(observer: FeedObserver): void {
+    this.observer = observer;
+  }
+
+  isFollowed(id: string): boolean {
+    return this.byId.has(id);
+  }
+
   watch(id: string, listener: Listener): () => void {
     let listeners = this.byId.get(id);
     if (!listeners) this.byId.set(id, (listeners = new Set()));
@@ -71,6 +105,7 @@ export class TaskFeed {
       if (listeners.size === 0 && this.byId.get(id) === listeners) {
         this.byId.delete(id);
         this.delivered.delete(id);
+        this.observer?.unfollowed(id);
       }
     };
   }
@@ -89,7 +124,18 @@ export class TaskFeed {
    * {@link Following}. Fails with `TaskNotFoundError` for an unknown id (or another owner's).
    */
   follow(id: string, options: FollowOptions = {}): Following {
-    return new Following(id, (listener) => this.watch(id, listener), () => this.store.get(id, options), options.afterVersion ?? 0, options.signal);
+    if (options.queuePushes) this.observer?.following(id);
+    return new Following(
+      id,
+      (listener) => this.watch(id, listener),
+      async () => {
+        const task = await this.store.get(id, options);
+        return task && options.queuePushes && this.observer ? this.observer.placeOnRead(task) : task;
+      },
+      options.afterVersion ?? 0,
+      options.signal,
+      options.queuePushes ?? false,
+    );
   }
 
   /** Resolves with the task once its version passes `afterVersion`, or undefined after `timeoutMs`. */
@@ -180,6 +226,7 @@ export class TaskFeed {
       this.delivered.set(task.id, task.version);
       for (const listener of [...listeners]) listener(task);
     }
+    this.observer?.delivered(task, this.everyTask.size > 0);
     if (this.everyTask.size === 0) return;
     if ((this.everyTaskDelivered.get(task.id) ?? 0) >= task.version) return;
     // Deleted first so that the id moves to the newest end; the oldest end is forgotten.
@@ -188,6 +235,23 @@ export class TaskFeed {
     if (this.everyTaskDelivered.size > EVERY_TASK_REMEMBERED) this.everyTaskDelivered.delete(this.everyTaskDelivered.keys().next().value!);
     if (task.updatedAt > this.everyTaskSyncedAt) this.everyTaskSyncedAt = task.updatedAt;
     for (const listener of this.everyTask) listener(task);
+  }
+
+  /**
+   * Hands queue pushes out: each task's state again, with its new place attached (see
+   * `pushedPlace`), to its listeners and to listeners of every task. A push never moves
+   * `delivered` on: followers that take no pushes drop it, and must still get the feed's own read
+   * of a version that the pusher happened to read first. A push older than what was delivered
+   * (the task changed since the pusher read it) is dropped.
+   */
+  pushPlaces(placed: readonly PlacedTask[]): void {
+    for (const { task, place } of placed) {
+      if ((this.delivered.get(task.id) ?? 0) > task.version) continue;
+      const state = withPushedPlace(task, place);
+      const listeners = this.byId.get(task.id);
+      if (listeners) for (const listener of [...listeners]) listener(state);
+      for (const listener of this.everyTask) listener(state);
+    }
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Config } from '@tasklane/core';
-import type { EventBus, KindRegistry, TaskFeed, TaskOperations, TaskStore, WebhookStore } from '@tasklane/db';
+import type { EventBus, KindRegistry, QueuePusher, TaskFeed, TaskOperations, TaskStore, WebhookStore } from '@tasklane/db';
 import type { KeyVerifier } from './auth/key-verifier.ts';
 import type { OwnerLimits } from './rate-limit/owner-limits.ts';
 import type { HttpWorkers } from './workers/http-workers.ts';
@@ -16,6 +16,8 @@ export interface AppContext {
   kinds: KindRegistry;
   bus: EventBus;
   feed: TaskFeed;
+  /** Pushes pending tasks' moved queue places to their subscribers, at most once a second. */
+  queuePusher: QueuePusher;
   /** Per-owner submission and subscription limits, shared by every API process. */
   limits: OwnerLimits;
   /** Checks API keys (with a short cache of what it read) when `AUTH=on`. */

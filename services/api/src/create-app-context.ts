@@ -1,5 +1,5 @@
 import type { Config } from '@tasklane/core';
-import { createPool, KindRegistry, TaskFeed, TaskOperations, TaskStore, WebhookStore } from '@tasklane/db';
+import { createPool, KindRegistry, QueuePusher, TaskFeed, TaskOperations, TaskStore, WebhookStore } from '@tasklane/db';
 import { createEventBus } from '@tasklane/db/redis';
 import { ApiKeyStore } from '@tasklane/db/limits';
 import type { AppContext } from './app-context.ts';
@@ -44,6 +44,7 @@ export async function createAppContext(
   });
   await bus.start();
   const feed = new TaskFeed(store, bus);
+  const queuePusher = new QueuePusher(feed, bus, pool, config.caps);
   const workers = new HttpWorkers({ config, pool, tasks: store, bus, publish });
   const limits = await OwnerLimits.open(config.rateLimits, pool, config.redisUrl, onLimiterError ? { onError: onLimiterError } : {});
   return {
@@ -54,12 +55,14 @@ export async function createAppContext(
     kinds,
     bus,
     feed,
+    queuePusher,
     limits,
     keys: new KeyVerifier(new ApiKeyStore(pool)),
     webhooks: new WebhookStore(pool),
     workers,
     async close() {
       await workers.close();
+      queuePusher.close();
       feed.close();
       await limits.close();
       await bus.close();

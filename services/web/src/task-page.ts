@@ -1,4 +1,4 @@
-import { isTerminal, type Task, type TasklaneClient } from '@tasklane/client';
+import { isNewerState, isTerminal, queueSummary, type Task, type TasklaneClient } from '@tasklane/client';
 import { byId, el } from './dom.ts';
 import { formatMetadata } from './parse-metadata.ts';
 
@@ -39,7 +39,6 @@ export function createTaskPage({ client, onTask, onAuthError, describeError }: T
   const cancel = byId<HTMLButtonElement>('task-cancel');
   let controller: AbortController | undefined;
   let current: Task | undefined;
-  let lastVersion = -1;
 
   const fail = (error: unknown) => {
     if (!onAuthError(error)) notice.textContent = describeError(error);
@@ -49,8 +48,9 @@ export function createTaskPage({ client, onTask, onAuthError, describeError }: T
     [el('dt', {}, name), el('dd', { 'data-field': key }, value)];
 
   const show = (task: Task) => {
-    if (task.version <= lastVersion) return;
-    lastVersion = task.version;
+    // A queue push repeats the version with a moved place: the fields change, the history does not.
+    if (!isNewerState(current, task)) return;
+    const newVersion = !current || task.version > current.version;
     current = task;
     onTask(task);
     section.dataset['status'] = task.status;
@@ -60,6 +60,7 @@ export function createTaskPage({ client, onTask, onAuthError, describeError }: T
       ...field('Kind', 'kind', task.kind),
       ...field('Status', 'status', task.status.toLowerCase()),
       ...field('Progress', 'progress', `${task.progress}%`),
+      ...field('Queue', 'queue', queueSummary(task) ?? '—'),
       ...field('Attempts', 'attempts', `${task.attempts} / ${task.maxAttempts}`),
       ...field('Metadata', 'metadata', formatMetadata(task.metadata) || '—'),
       ...field('Created', 'created', time(task.createdAt)),
@@ -72,6 +73,7 @@ export function createTaskPage({ client, onTask, onAuthError, describeError }: T
     );
     retry.hidden = task.status !== 'FAILED' && task.status !== 'CANCELLED';
     cancel.hidden = isTerminal(task);
+    if (!newVersion) return;
     history.append(
       el(
         'li',
@@ -124,7 +126,6 @@ export function createTaskPage({ client, onTask, onAuthError, describeError }: T
       controller?.abort();
       controller = new AbortController();
       current = undefined;
-      lastVersion = -1;
       heading.textContent = `Task ${id}`;
       fields.replaceChildren();
       history.replaceChildren();

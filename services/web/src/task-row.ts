@@ -1,4 +1,4 @@
-import { isTerminal, type Task } from '@tasklane/client';
+import { isTerminal, queueSummary, type Task } from '@tasklane/client';
 import { el } from './dom.ts';
 import { formatMetadata } from './parse-metadata.ts';
 import { taskHref } from './task-page.ts';
@@ -55,7 +55,8 @@ export function createTaskRow(task: Task, onCancel: (task: Task) => Promise<void
     bar.setAttribute('aria-valuenow', String(next.progress));
     bar.setAttribute('aria-valuetext', `${next.progress}%`);
     percent.textContent = `${next.progress}%`;
-    message.textContent = next.error ? `${next.error.type}: ${next.error.message}` : (next.message ?? '');
+    // A queued task's place ("queued: 3 ahead, ~40 s") says more than its message, as in `tasklane watch`.
+    message.textContent = queueSummary(next) ?? (next.error ? `${next.error.type}: ${next.error.message}` : (next.message ?? ''));
     metadata.textContent = formatMetadata(next.metadata);
     cancel.hidden = isTerminal(next);
   };

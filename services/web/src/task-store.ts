@@ -1,4 +1,4 @@
-import type { Task, TaskStatus } from '@tasklane/client';
+import { isNewerState, type Task, type TaskStatus } from '@tasklane/client';
 
 /** What the table shows: one status and one kind at most, and metadata pairs all held; empty means any. */
 export interface TaskFilter {
@@ -25,10 +25,12 @@ export class TaskStore {
   /** Ids changed since the current reload began: the list read may predate them. */
   #touchedDuringReload: Set<string> | undefined;
 
-  /** Takes a task if it is newer than the one held; answers whether anything changed. */
+  /**
+   * Takes a task if it is newer than the one held (or the same version with a moved queue place:
+   * a queue push); answers whether anything changed.
+   */
   apply(task: Task): boolean {
-    const held = this.#tasks.get(task.id);
-    if (held && held.version >= task.version) return false;
+    if (!isNewerState(this.#tasks.get(task.id), task)) return false;
     this.#tasks.set(task.id, task);
     this.#touchedDuringReload?.add(task.id);
     return true;

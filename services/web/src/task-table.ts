@@ -11,9 +11,12 @@ export interface TaskTableOptions {
   onSelect: (selected: Task[]) => void;
 }
 
-/** The task rows, keyed by id: rows are reused, patched when their version changes, and reordered in place. */
+/**
+ * The task rows, keyed by id: rows are reused, patched when the store holds a new state of their
+ * task (a new version, or a queue push of the same one), and reordered in place.
+ */
 export function createTaskTable({ body, empty, onCancel, selectAll, onSelect }: TaskTableOptions) {
-  const rows = new Map<string, { row: TaskRow; version: number; task: Task }>();
+  const rows = new Map<string, { row: TaskRow; task: Task }>();
 
   // Only visible rows can be selected: a row that leaves the view (filtered out) leaves the selection.
   const selected = () => [...rows.values()].filter((entry) => entry.row.checkbox.checked).map((entry) => entry.task);
@@ -41,12 +44,11 @@ export function createTaskTable({ body, empty, onCancel, selectAll, onSelect }: 
     for (const task of tasks) {
       let entry = rows.get(task.id);
       if (!entry) {
-        entry = { row: createTaskRow(task, onCancel), version: task.version, task };
+        entry = { row: createTaskRow(task, onCancel), task };
         entry.row.checkbox.addEventListener('change', selectionChanged);
         rows.set(task.id, entry);
-      } else if (entry.version !== task.version) {
+      } else if (entry.task !== task) {
         entry.row.update(task);
-        entry.version = task.version;
         entry.task = task;
       }
       // Move only rows that are out of place, so unchanged rows keep focus and hover.

@@ -306,4 +306,30 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', { timeout: 3 * WAIT_M
     await row(id).and(page.locator('[data-status="COMPLETED"]')).waitFor();
     expect(await image.getByRole('button', { name: 'Pause image' }).isVisible()).toBe(true);
   });
+
+  it('shows a pending task\'s place in the list and on its page, counting down as the tasks ahead start', async () => {
+    await setListFilter('Kind', '');
+    // No worker handles this kind: the driver claims, one at a time.
+    const ids = [await submitThroughForm('queue_job', '{}'), await submitThroughForm('queue_job', '{}'), await submitThroughForm('queue_job', '{}')];
+    const last = ids[2]!;
+    const queued = () => row(last).locator('.message').textContent();
+    await expect.poll(queued, { timeout: WAIT_MS }).toMatch(/^queued: 2 ahead/);
+
+    await openTaskPage(last);
+    const queueField = () => taskPage().locator('[data-field="queue"]').textContent();
+    await expect.poll(queueField, { timeout: WAIT_MS }).toMatch(/^queued: 2 ahead/);
+    await driver.claim('queue_job');
+    // Pushed to the page's taskUpdated and to the list's tasksUpdated: the same version, a new place.
+    await expect.poll(queueField, { timeout: WAIT_MS }).toMatch(/^queued: 1 ahead/);
+    await expect.poll(queued, { timeout: WAIT_MS }).toMatch(/^queued: 1 ahead/);
+    expect(await historyStatuses()).toEqual(['PENDING']);
+
+    await page.getByRole('link', { name: '← All tasks' }).click();
+    await taskPage().waitFor({ state: 'hidden' });
+    await driver.claim('queue_job');
+    await expect.poll(queued, { timeout: WAIT_MS }).toMatch(/^queued: 0 ahead/);
+    await driver.claim('queue_job');
+    await row(last).and(page.locator('[data-status="PROCESSING"]')).waitFor();
+    expect(await queued()).not.toMatch(/^queued/);
+  });
 });

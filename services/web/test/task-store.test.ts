@@ -35,6 +35,18 @@ function task(id: string, version: number, fields: Partial<Task> = {}): Task {
 }
 
 describe('TaskStore', () => {
+  it('takes the same version again when its queue place moved (a queue push), and not when it did not', () => {
+    const store = new TaskStore();
+    const place = (position: number) => ({ queue: { position, ahead: position - 1, etaSeconds: null, waitingFor: null } });
+    expect(store.apply(task('t1', 1, place(3)))).toBe(true);
+    expect(store.apply(task('t1', 1, place(2)))).toBe(true);
+    expect(store.apply(task('t1', 1, place(2)))).toBe(false);
+    expect(store.visible(ALL, 10)[0]!.queue?.position).toBe(2);
+    // An older version never wins, whatever its place.
+    expect(store.apply(task('t1', 2, { status: 'PROCESSING', queue: null }))).toBe(true);
+    expect(store.apply(task('t1', 1, place(1)))).toBe(false);
+  });
+
   it('keeps the higher version whichever arrives last', () => {
     const store = new TaskStore();
     expect(store.apply(task('t1', 3, { progress: 30 }))).toBe(true);

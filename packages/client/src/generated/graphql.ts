@@ -133,7 +133,7 @@ export type ListTasksQueryVariables = Exact<{
 }>;
 
 
-export type ListTasksQuery = { tasks: { edges: Array<{ node: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, metadata: JsonValue, retriedFrom: string | null, error: { type: string, message: string, retryable: boolean } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null };
+export type ListTasksQuery = { tasks: { edges: Array<{ node: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, metadata: JsonValue, retriedFrom: string | null, error: { type: string, message: string, retryable: boolean } | null, queue: { position: number | null, ahead: number | null, etaSeconds: number | null, waitingFor: string | null } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null };
 
 export type QueueFieldsFragment = { queue: { position: number | null, ahead: number | null, etaSeconds: number | null, waitingFor: string | null } | null };
 
@@ -170,7 +170,7 @@ export type TasksUpdatedSubscriptionVariables = Exact<{
 }>;
 
 
-export type TasksUpdatedSubscription = { tasksUpdated: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, metadata: JsonValue, retriedFrom: string | null, error: { type: string, message: string, retryable: boolean } | null } };
+export type TasksUpdatedSubscription = { tasksUpdated: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, metadata: JsonValue, retriedFrom: string | null, error: { type: string, message: string, retryable: boolean } | null, queue: { position: number | null, ahead: number | null, etaSeconds: number | null, waitingFor: string | null } | null } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -383,6 +383,7 @@ export const ListTasksDocument = new TypedDocumentString(`
     edges {
       node {
         ...TaskFields
+        ...QueueFields
       }
     }
     pageInfo {
@@ -391,7 +392,15 @@ export const ListTasksDocument = new TypedDocumentString(`
     }
   }
 }
-    fragment TaskFields on Task {
+    fragment QueueFields on Task {
+  queue {
+    position
+    ahead
+    etaSeconds
+    waitingFor
+  }
+}
+fragment TaskFields on Task {
   id
   kind
   service
@@ -562,9 +571,18 @@ export const TasksUpdatedDocument = new TypedDocumentString(`
     subscription TasksUpdated($filter: TaskFilter) {
   tasksUpdated(filter: $filter) {
     ...TaskFields
+    ...QueueFields
   }
 }
-    fragment TaskFields on Task {
+    fragment QueueFields on Task {
+  queue {
+    position
+    ahead
+    etaSeconds
+    waitingFor
+  }
+}
+fragment TaskFields on Task {
   id
   kind
   service

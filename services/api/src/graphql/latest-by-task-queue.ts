@@ -26,7 +26,8 @@ export class LatestByTaskQueue implements AsyncIterableIterator<Task> {
     }
     const older = this.unread.get(task.id);
     // Map.set keeps the task's place in line, so a busy task cannot starve the others.
-    if (!older || older.version < task.version) this.unread.set(task.id, task);
+    // The same version again is a queue push (a new place for an unchanged row): newer news.
+    if (!older || older.version <= task.version) this.unread.set(task.id, task);
   }
 
   readonly close = (): void => {

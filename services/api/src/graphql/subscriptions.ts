@@ -40,16 +40,17 @@ builder.subscriptionFields((t) => ({
   taskUpdated: t.field({
     type: TaskRef,
     description:
-      'The task as it is now, then every change in increasing version order, then completes after COMPLETED, FAILED or CANCELLED. Unknown ids answer NOT_FOUND.',
+      'The task as it is now, then every change in increasing version order, then completes after COMPLETED, FAILED or CANCELLED. While it is PENDING, the same version comes again when its `queue` place moves (at most once a second). Unknown ids answer NOT_FOUND.',
     args: { id: t.arg.id({ required: true }) },
     subscribe: async (_root, { id }, ctx) =>
-      (await openStream(ctx, 'taskUpdated', (signal) => ctx.app.feed.follow(String(id), { ...ctx.scope, signal }))).ready(),
+      (await openStream(ctx, 'taskUpdated', (signal) => ctx.app.feed.follow(String(id), { ...ctx.scope, signal, queuePushes: true }))).ready(),
     resolve: (task) => task,
   }),
 
   tasksUpdated: t.field({
     type: TaskRef,
-    description: 'Every change to a matching task, for dashboards: list with `tasks` first, then apply these by version.',
+    description:
+      'Every change to a matching task, for dashboards: list with `tasks` first, then apply these by version. A PENDING task seen here comes again with the same version when its `queue` place moves (at most once a second).',
     args: { filter: t.arg({ type: TaskFilterInput }) },
     subscribe: (_root, { filter }, ctx) => {
       checkKindFilter(filter?.kind, 'filter.kind');

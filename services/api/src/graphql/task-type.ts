@@ -1,4 +1,5 @@
 import { TASK_STATUSES, type Task, type TaskErrorInfo, type TaskStatus } from '@tasklane/core';
+import { pushedPlace } from '@tasklane/db';
 import { presentedMessage } from '../no-worker-message.ts';
 import { builder } from './builder.ts';
 import { loadQueuePlace, QueuePlaceRef } from './queue-place-type.ts';
@@ -43,7 +44,8 @@ builder.node(TaskRef, {
       nullable: true,
       description:
         'Where it stands in its queue while pending (one indexed count per pending task asked about); null in every other status.',
-      resolve: (task, _args, ctx) => (task.status === 'pending' ? loadQueuePlace(ctx, task) : null),
+      // A queue push carries the place it was pushed for: no read per subscriber.
+      resolve: (task, _args, ctx) => (task.status === 'pending' ? (pushedPlace(task)?.place ?? loadQueuePlace(ctx, task)) : null),
     }),
     input: t.field({ type: 'JSON', description: 'What the task was submitted with.', resolve: (task) => task.input }),
     result: t.field({

@@ -1,40 +1,60 @@
 import type { FastifyInstance } from 'fastify';
-import { isTaskId, isTerminal } from '@tasklane/core';
+import { fullTaskBody, isTaskId, isTerminal, taskBodyJson, type Task } from '@tasklane/core';
+import { pushedPlace, queuePlaces } from '@tasklane/db';
 import type { AppContext } from '../app-context.ts';
 import { openRestSubscription } from '../rate-limit/rest-rate-limit.ts';
 import { HttpProblem } from './problem.ts';
-import { taskBodyJson } from '@tasklane/core';
 
 export interface TaskEventsOptions {
   /** Interval of the `: keep-alive` comment that keeps proxies from closing an idle stream. @default 15000 */
   keepAliveMs?: number;
 }
 
-/** `Last-Event-ID` is the last version the client saw; anything else is treated as absent. */
+/**
+ * `Last-Event-ID` names the last version the client saw: `7`, or `7.42` for a queue push of version
+ * 7 (see {@link eventOf}); anything else is treated as absent.
+ */
 function lastEventId(header: string | string[] | undefined): number | undefined {
-  if (typeof header !== 'string' || !/^\d{1,15}$/.test(header.trim())) return undefined;
-  return Number(header.trim());
+  const match = typeof header === 'string' ? /^(\d{1,15})(?:\.\d{1,15})?$/.exec(header.trim()) : null;
+  return match ? Number(match[1]) : undefined;
 }
 
 /**
- * `GET /api/v1/tasks/{task_id}/events`: Server-Sent Events, one `task` event per state (id = the
- * task's version, data = the GET body), ending after a terminal state. A reconnecting EventSource
- * sends `Last-Event-ID` and gets only newer states. When there is nothing left to send (the task
- * is finished and the client has its last state) the answer is 204, which tells EventSource to
- * stop reconnecting instead of looping on an empty stream.
+ * One SSE event for a state. Plain: the seed's GET body, id = the version. Full view (`?view=full`):
+ * the full body with `queue` and the place in words as `message`; a pending task's place moves
+ * while its row (and so its version) stays, so a queue push goes out as the same version again
+ * with id `<version>.<push number>`. The integer part alone is what resumption needs: a client
+ * that comes back with `7.42` is past version 7, and gets the state again with its place as it is
+ * now if the task is still pending at 7. The plain stream never sends a push: the seed's keys do
+ * not include the place, so it would repeat an identical body, and its ids stay plain versions
+ * for clients that parse them as numbers.
  */
+async function eventOf(ctx: AppContext, task: Task, full: boolean): Promise<string> {
+  if (!full) return `event: task\nid: ${task.version}\ndata: ${taskBodyJson(task)}\n\n`;
+  const pushed = pushedPlace(task);
+  const place = pushed?.place ?? (task.status === 'pending' ? (await queuePlaces(ctx.pool, [task], ctx.config.caps)).get(task.id) : undefined);
+  const id = pushed ? `${task.version}.${pushed.seq}` : String(task.version);
+  return `event: task\nid: ${id}\ndata: ${JSON.stringify(fullTaskBody(task, place))}\n\n`;
+}
+
 export function registerTaskEvents(api: FastifyInstance, ctx: AppContext, { keepAliveMs = 15_000 }: TaskEventsOptions = {}): void {
-  api.get<{ Params: { task_id: string } }>('/v1/tasks/:task_id/events', { config: { corsRequestHeaders: ['last-event-id'] } }, async (request, reply) => {
+  const options = { config: { corsRequestHeaders: ['last-event-id'] } };
+  api.get<{ Params: { task_id: string }; Querystring: { view?: string } }>('/v1/tasks/:task_id/events', options, async (request, reply) => {
     const id = request.params.task_id;
+    const view = request.query.view;
+    if (view !== undefined && view !== 'full') throw HttpProblem.invalid('view', 'must be "full", or left out for the seed\'s keys only');
+    const full = view === 'full';
     if (!isTaskId(id)) throw HttpProblem.taskNotFound(id);
     const { scope } = request.caller;
     // Read first, so an unknown id is a plain 404 problem rather than a stream that ends at once.
     const current = await ctx.store.get(id, scope);
     if (!current) throw HttpProblem.taskNotFound(id);
-    const afterVersion = lastEventId(request.headers['last-event-id']);
+    let afterVersion = lastEventId(request.headers['last-event-id']);
     if (afterVersion !== undefined && afterVersion >= current.version && isTerminal(current.status)) {
       return reply.code(204).send();
     }
+    // Its place may have moved while the client was away, with no new version to show for it.
+    if (full && afterVersion === current.version && current.status === 'pending') afterVersion -= 1;
     // An open stream holds one of the owner's subscription slots (429 when they are all taken).
     const release = await openRestSubscription(ctx.limits, reply, request.caller.owner);
 
@@ -54,8 +74,9 @@ export function registerTaskEvents(api: FastifyInstance, ctx: AppContext, { keep
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
     try {
       // follow() subscribes, then reads, so no change between our read above and now is lost.
-      for await (const task of ctx.feed.follow(id, { ...scope, afterVersion, signal: controller.signal })) {
-        res.write(`event: task\nid: ${task.version}\ndata: ${taskBodyJson(task)}\n\n`);
+      for await (const task of ctx.feed.follow(id, { ...scope, afterVersion, signal: controller.signal, queuePushes: full })) {
+        const event = await eventOf(ctx, task, full);
+        if (!res.destroyed) res.write(event);
       }
     } catch (error) {
       // Headers are gone; the best we can do is say so in the stream and end it.

@@ -185,9 +185,12 @@ export const openApiDocument = {
         description:
           'One `task` event per state: `id` is the task version, `data` the GET body. The stream ends after a terminal state. ' +
           'A `: keep-alive` comment every 15 s keeps idle connections open. Reconnecting with Last-Event-ID resumes after that ' +
-          'version; when the task is finished and nothing is newer, the answer is 204 so EventSource stops reconnecting.',
+          'version; when the task is finished and nothing is newer, the answer is 204 so EventSource stops reconnecting. ' +
+          'With `view=full` each event carries the full body (`queue`, and the place in words as `message`), and while the task is ' +
+          'pending the same version comes again whenever its queue place moves (at most once a second), with id `<version>.<n>`.',
         parameters: [
-          { name: 'Last-Event-ID', in: 'header', description: 'The last version received', schema: { type: 'string', pattern: '^\\d+$' } },
+          { name: 'view', in: 'query', description: '`full`: the full body with the queue place, and queue pushes', schema: { type: 'string', enum: ['full'] } },
+          { name: 'Last-Event-ID', in: 'header', description: 'The last event id received: a version, or `<version>.<n>` for a queue push', schema: { type: 'string', pattern: '^\\d+(\\.\\d+)?$' } },
           {
             name: 'token',
             in: 'query',
