@@ -298,7 +298,8 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', { timeout: 3 * WAIT_M
     expect(await image.getByRole('button', { name: 'Pause image' }).count()).toBe(0);
 
     const id = await submitThroughForm('image', '{"duration_seconds": 1}');
-    await expect.poll(() => row(id).locator('.message').textContent(), { timeout: WAIT_MS }).toBe('Waiting: kind image is paused');
+    // The list shows a pending task's place in a few words (queueSummary), which names the pause.
+    await expect.poll(() => row(id).locator('.message').textContent(), { timeout: WAIT_MS }).toBe('paused: 0 ahead');
     expect(await row(id).getAttribute('data-status')).toBe('PENDING');
 
     await image.getByRole('button', { name: 'Resume image' }).click();
