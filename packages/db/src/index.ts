@@ -25,3 +25,4 @@ export * from './change-publisher.ts';
 export * from './webhook-store.ts';
 export * from './completion-batcher.ts';
 export * from './queue-places.ts';
+export * from './attempt-history.ts';
