@@ -25,7 +25,7 @@ export interface TaskAttempt {
 
 /**
  * Ended attempts a task keeps; older ones are dropped first. Retries are bounded by max_attempts,
- * but releases spend no attempt, so a task handed back by worker after restarting worker could
- * otherwise grow its row without end.
+ * but releases spend no attempt, so a task given back again and again (by a worker that keeps
+ * restarting) could otherwise grow its row without end.
  */
 export const MAX_RECORDED_ATTEMPTS = 200;

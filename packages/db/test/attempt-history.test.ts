@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { MAX_RECORDED_ATTEMPTS } from '@tasklane/core';
 import { attemptHistories, createPool, runMaintenance, TaskStore, WorkerStore } from '../src/index.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 
@@ -112,4 +113,38 @@ it('keeps the history to its owner', async () => {
   await w.fail({ ...(await claimOne(w, 'owned')), error: { type: 'Flaky', message: 'again', retryable: true } });
   expect((await attemptHistories(pool, [task.id], { owner: 'bob' })).get(task.id)).toEqual([]);
   expect((await attemptHistories(pool, [task.id], { owner: 'alice' })).get(task.id)).toHaveLength(1);
+});
+
+it("leaves the attempts out of a webhook delivery's snapshot, as it leaves out the input", async () => {
+  const { task } = await store.submit({ kind: 'hooked', maxAttempts: 2, webhook: { url: 'https://example.com/hook', events: ['failed'] } });
+  const w = worker('w-hooked');
+  const error = { type: 'Flaky', message: 'again', retryable: true };
+  await w.fail({ ...(await claimOne(w, 'hooked')), error });
+  expect(await w.fail({ ...(await claimOne(w, 'hooked')), error })).toBe('failed');
+  const { rows } = await pool.query<{ keys: string[] }>(
+    'select array(select jsonb_object_keys(snapshot)) as keys from tasklane.webhook_deliveries where task_id = $1',
+    [task.id],
+  );
+  expect(rows).toHaveLength(1);
+  expect(rows[0]!.keys).toContain('attempts');
+  expect(rows[0]!.keys).not.toContain('attempt_history');
+  expect(rows[0]!.keys).not.toContain('claimed_by');
+  expect(await historyOf(task.id)).toHaveLength(2);
+});
+
+it('keeps at most MAX_RECORDED_ATTEMPTS ended attempts, dropping the oldest', async () => {
+  const { task } = await store.submit({ kind: 'often' });
+  // As if it had been released that many times already (releases spend no attempt).
+  await pool.query(
+    `update tasklane.tasks set attempt_history = (select jsonb_agg(jsonb_build_object('attempt', 1, 'worker', 'w-' || n,
+       'started_at', now(), 'ended_at', now(), 'outcome', 'released', 'error', null) order by n) from generate_series(1, $2) n)
+     where id = $1`,
+    [task.id, MAX_RECORDED_ATTEMPTS],
+  );
+  const w = worker('w-newest');
+  await w.release([await claimOne(w, 'often')]);
+  const history = await historyOf(task.id);
+  expect(history).toHaveLength(MAX_RECORDED_ATTEMPTS);
+  expect(history[0]!.worker).toBe('w-2');
+  expect(history.at(-1)).toMatchObject({ worker: 'w-newest', outcome: 'released' });
 });
