@@ -30,8 +30,8 @@ interface AttemptRow {
 }
 
 /**
- * Every attempt of each of these tasks, oldest first, by task id (tasks out of `scope` are
- * missing). The recorded ones, then the row's own attempt unless it is already among them: a
+ * Every attempt of each of these tasks, oldest first, by task id (an empty list for a task out of
+ * `scope`, unknown, or never claimed). The recorded ones, then the row's own attempt unless it is already among them: a
  * pending task has none running, and a retried one still carries its last start (a release
  * clears it), so an attempt whose start is the last recorded one's is that one.
  */
