@@ -10,7 +10,9 @@ import {
   RetryTaskDocument,
   RetryTasksDocument,
   SubmitTaskDocument,
+  TaskDetailsDocument,
   type KindFieldsFragment,
+  type TaskDetailsQuery,
   type QueueStatsQuery,
   type BulkTaskFilter,
 } from './generated/graphql.ts';
@@ -29,6 +31,9 @@ const DEFAULT_STALL = { after: 10, intervalMs: 5000 };
 /** The queue's counts and each concurrency cap, as `Query.queueStats` reports them. */
 export type QueueStats = NonNullable<QueueStatsQuery['queueStats']>;
 
+/** What a task's page shows beside its fields: every attempt, and its webhook deliveries (oldest first). */
+export type TaskDetails = Omit<NonNullable<TaskDetailsQuery['task']>, 'id'>;
+
 /** One kind: its workers, its pending tasks, and whether it is paused (`pausedAt` an ISO time). */
 export type KindState = KindFieldsFragment;
 
@@ -41,6 +46,11 @@ export interface TasklaneClient {
   submit(input: SubmitInput, options?: { signal?: AbortSignal }): Promise<Task>;
   /** One task as it is now. An unknown id rejects with a `TasklaneRequestError` whose code is NOT_FOUND. */
   get(id: string, options?: { signal?: AbortSignal }): Promise<Task>;
+  /**
+   * A task's attempts (worker, start, end, outcome, error) and webhook deliveries: one read, kept
+   * apart from `get` so that watches and lists do not carry them. Unknown ids reject like `get`.
+   */
+  details(id: string, options?: { signal?: AbortSignal }): Promise<TaskDetails>;
   /** Every matching task, page after page as the loop reads on: `for await (const task of client.list({ status: 'FAILED' }))`. */
   list(filter?: ListFilter): AsyncIterable<Task>;
   /** One page, for callers that keep the cursor themselves. */
@@ -147,6 +157,12 @@ export function createTasklaneClient(options: TasklaneClientOptions): TasklaneCl
     },
 
     get: (id, { signal } = {}) => get(id, signal),
+
+    async details(id, { signal } = {}) {
+      const { task } = await request(TaskDetailsDocument, { id }, signal);
+      if (!task) throw new TasklaneRequestError(`Task ${id} not found`, 'NOT_FOUND');
+      return { attemptHistory: task.attemptHistory, webhookDeliveries: task.webhookDeliveries };
+    },
 
     list: (filter = {}) => ({ [Symbol.asyncIterator]: () => listAllTasks(request, filter) }),
 

@@ -1,4 +1,4 @@
-export { createTasklaneClient, type TasklaneClient, type QueueStats, type KindState } from './create-client.ts';
+export { createTasklaneClient, type TasklaneClient, type QueueStats, type KindState, type TaskDetails } from './create-client.ts';
 export type { WatchAllFilter } from './watch-all-tasks.ts';
 export type { ConnectionState } from './ws-transport.ts';
 export type { TasklaneClientOptions, PollSchedule, ReconnectPolicy, StallPolicy } from './client-options.ts';

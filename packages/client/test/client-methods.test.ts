@@ -52,6 +52,27 @@ describe('submit', () => {
   });
 });
 
+describe('details', () => {
+  it("reads a task's attempts, the retried one with its error, and its webhook deliveries", async () => {
+    const submitted = await client.submit({ kind: 'details_one' });
+    await live.driver.fail(await live.driver.claim('details_one'), 'Upstream', 'answered 503', { retryable: true });
+    await live.driver.claim('details_one');
+    const { attemptHistory, webhookDeliveries } = await client.details(submitted.id);
+    expect(attemptHistory).toMatchObject([
+      { attempt: 1, outcome: 'FAILED', error: { type: 'Upstream', message: 'answered 503' }, endedAt: expect.any(String) },
+      { attempt: 2, outcome: 'RUNNING', error: null, endedAt: null },
+    ]);
+    expect(attemptHistory[0]!.worker).toMatch(/^test-driver-/);
+    expect(webhookDeliveries).toEqual([]);
+  });
+
+  it('rejects an unknown id with NOT_FOUND', async () => {
+    const error = (await rejection(client.details(newTaskId('video')))) as TasklaneRequestError;
+    expect(error).toBeInstanceOf(TasklaneRequestError);
+    expect(error.code).toBe('NOT_FOUND');
+  });
+});
+
 describe('get', () => {
   it('reads the current state of a task', async () => {
     const submitted = await client.submit({ kind: 'get_one' });

@@ -1,5 +1,6 @@
 export * from './status.ts';
 export * from './task.ts';
+export * from './task-attempt.ts';
 export * from './errors.ts';
 export * from './ids.ts';
 export * from './config.ts';

@@ -1,5 +1,6 @@
 import { queueMessage, type QueuePlace } from './queue-place.ts';
 import type { JsonValue, Task, TaskMetadata } from './task.ts';
+import type { AttemptOutcome, TaskAttempt } from './task-attempt.ts';
 import type { TaskStatus } from './status.ts';
 
 /**
@@ -48,9 +49,21 @@ export interface FullTaskBody extends TaskBody {
   /** The failed or cancelled task this one re-runs. */
   retried_from: string | null;
   queue: QueueBody | null;
+  /** Every attempt, oldest first. */
+  attempt_history: AttemptBody[];
 }
 
-export function fullTaskBody(task: Task, place: QueuePlace | undefined): FullTaskBody {
+/** One attempt in the full view, in the REST layer's snake case and timestamps. */
+export interface AttemptBody {
+  attempt: number;
+  worker: string | null;
+  started_at: string;
+  ended_at: string | null;
+  outcome: AttemptOutcome;
+  error: { type: string; message: string } | null;
+}
+
+export function fullTaskBody(task: Task, place: QueuePlace | undefined, attempts: readonly TaskAttempt[]): FullTaskBody {
   return {
     ...taskBody(task),
     kind: task.kind,
@@ -69,6 +82,14 @@ export function fullTaskBody(task: Task, place: QueuePlace | undefined): FullTas
     queue: place
       ? { position: place.position, ahead: place.ahead, eta_seconds: place.etaSeconds, waiting_for: place.waitingFor }
       : null,
+    attempt_history: attempts.map((a) => ({
+      attempt: a.attempt,
+      worker: a.worker,
+      started_at: formatTimestamp(a.startedAt),
+      ended_at: a.endedAt ? formatTimestamp(a.endedAt) : null,
+      outcome: a.outcome,
+      error: a.error ? { type: a.error.type, message: a.error.message } : null,
+    })),
   };
 }
 

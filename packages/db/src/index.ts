@@ -27,3 +27,4 @@ export * from './completion-batcher.ts';
 export * from './queue-places.ts';
 export * from './pushed-place.ts';
 export * from './queue-pusher.ts';
+export * from './attempt-history.ts';

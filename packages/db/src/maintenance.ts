@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { appendAttemptSql } from './attempt-history.ts';
 import { retryRunAtSql } from './retry-delay.ts';
 import type { TaskStatus } from '@tasklane/core';
 import { announce, type ChangePublishing } from './change-publisher.ts';
@@ -37,7 +38,10 @@ export async function runMaintenance(pool: pg.Pool, { retentionHours, retryBaseS
     }
     const swept = await client.query<{ id: string; version: number; status: TaskStatus }>(
       `with lost as (
-         select t.id from tasklane.tasks t
+         select t.id, jsonb_build_object('type', 'WorkerLost',
+             'message', 'The worker running this task stopped renewing its lease',
+             'retryable', t.attempts < t.max_attempts) as error
+         from tasklane.tasks t
          where t.status = 'processing'
            and not exists (select 1 from tasklane.workers w where w.id = t.lease_owner and w.expires_at > now())
          for update of t skip locked
@@ -48,12 +52,10 @@ export async function runMaintenance(pool: pg.Pool, { retentionHours, retryBaseS
                then ${retryRunAtSql('$1')}
                else t.run_at end,
              finished_at = case when t.attempts < t.max_attempts then null else now() end,
-             error = jsonb_build_object('type', 'WorkerLost',
-               'message', 'The worker running this task stopped renewing its lease',
-               'retryable', t.attempts < t.max_attempts),
+             error = lost.error,
              message = case when t.attempts < t.max_attempts then 'Worker lost; task will be retried'
                else 'Worker lost; no attempts left' end,
-             lease_owner = null
+             lease_owner = null, ${appendAttemptSql('lost', 'lost.error', 't.attempts < t.max_attempts')}
        from lost where t.id = lost.id
        returning t.id, t.version, t.status`,
       [retryBaseSeconds],

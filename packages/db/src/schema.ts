@@ -35,6 +35,10 @@ export interface TasksTable {
   trace_parent: string | null;
   /** Its turn in the ready queue (0008); null while not due or not pending. bigint: pg gives text. */
   fair_rank: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The attempts that ended without ending the task (0013); see attempt-history.ts. */
+  attempt_history: Json<unknown[] | null>;
+  /** The worker of the last claim (0013): kept after completion clears lease_owner. */
+  claimed_by: string | null;
 }
 
 /** `tasklane.workers`: one row per live worker process; its lease covers all the tasks it holds. */

@@ -30,6 +30,9 @@ export interface TaskRow {
   retried_from: string | null;
   trace_parent: string | null;
   fair_rank: string | null;
+  /** Read through attemptHistories, not here (0013). */
+  attempt_history?: unknown[] | null;
+  claimed_by?: string | null;
 }
 
 export function toTask(row: TaskRow): Task {

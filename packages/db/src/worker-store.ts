@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { clampMessage } from '@tasklane/core';
 import type { ConcurrencyCaps, JsonValue, Task, TaskErrorInfo, TaskStatus } from '@tasklane/core';
+import { appendAttemptSql } from './attempt-history.ts';
 import { retryRunAtSql } from './retry-delay.ts';
 import { claimedTask, type ClaimedRow } from './task-row.ts';
 import { announce, type ChangeListener, type ChangePublishing } from './change-publisher.ts';
@@ -181,7 +182,8 @@ export class WorkerStore {
                      then ${retryRunAtSql('$7')}
                      else t.run_at end,
                    finished_at = case when $4::boolean and t.attempts < t.max_attempts then null else now() end,
-                   error = $5::jsonb, message = $6, progress = coalesce($8, t.progress), lease_owner = null
+                   error = $5::jsonb, message = $6, progress = coalesce($8, t.progress), lease_owner = null,
+                   ${appendAttemptSql('failed', '$5::jsonb', '$4::boolean and t.attempts < t.max_attempts')}
              where t.id = $1 and t.status = 'processing' and t.lease_owner = $2 and t.attempts = $3
              returning t.id, t.version, t.status`,
       values: [
@@ -199,19 +201,19 @@ export class WorkerStore {
     return rows[0]?.status;
   }
 
-  /** Gives held tasks back to pending without spending their attempt (graceful shutdown). */
   /** Which of these tasks are cancelled: a lost heartbeat tells a cancel from a sweep by it. */
   async cancelledAmong(ids: readonly string[]): Promise<Set<string>> {
     const { rows } = await this.pool.query<{ id: string }>("select id from tasklane.tasks where id = any($1::text[]) and status = 'cancelled'", [ids]);
     return new Set(rows.map((row) => row.id));
   }
 
+  /** Gives held tasks back to pending without spending their attempt (graceful shutdown). */
   async release(held: readonly Held[]): Promise<number> {
     if (held.length === 0) return 0;
     const { rows } = await this.pool.query<ChangedRow>(
       `update tasklane.tasks t
          set status = 'pending', attempts = t.attempts - 1, lease_owner = null, started_at = null, progress = 0,
-             message = 'Task released by a stopping worker; waiting to restart'
+             message = 'Task released by a stopping worker; waiting to restart', ${appendAttemptSql('released', 'null')}
        from unnest($2::text[], $3::int[]) as h(id, attempt)
        where t.id = h.id and t.status = 'processing' and t.lease_owner = $1 and t.attempts = h.attempt
        returning t.id, t.version, t.status`,
@@ -232,7 +234,8 @@ export class WorkerStore {
       name: 'tasklane_release_unlisted',
       text: `update tasklane.tasks t
                set status = 'pending', attempts = t.attempts - 1, lease_owner = null, started_at = null, progress = 0,
-                   message = 'Task released: its worker did not know it held it; waiting to restart'
+                   message = 'Task released: its worker did not know it held it; waiting to restart',
+                   ${appendAttemptSql('released', 'null')}
              where t.status = 'processing' and t.lease_owner = $1 and t.started_at < now() - make_interval(secs => $2)
                and t.id <> all($3::text[])
              returning t.id, t.version, t.status`,

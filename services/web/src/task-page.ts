@@ -1,6 +1,7 @@
 import { isNewerState, isTerminal, queueSummary, type Task, type TasklaneClient } from '@tasklane/client';
 import { byId, el } from './dom.ts';
 import { formatMetadata } from './parse-metadata.ts';
+import { createTaskDetails } from './task-details.ts';
 
 export interface TaskPageOptions {
   client: TasklaneClient;
@@ -21,6 +22,9 @@ export function taskIdFromHash(hash: string): string | undefined {
   return match ? decodeURIComponent(match[1]!) : undefined;
 }
 
+/** How often the page reads a task's deliveries again while one is waiting to be sent. */
+const DELIVERY_POLL_MS = 3000;
+
 const json = (value: unknown) => (value === null || value === undefined ? '—' : JSON.stringify(value, null, 2));
 const time = (value: string | null | undefined) => (value ? new Date(value).toLocaleString() : '—');
 
@@ -37,6 +41,8 @@ export function createTaskPage({ client, onTask, onAuthError, describeError }: T
   const notice = byId('task-notice');
   const retry = byId<HTMLButtonElement>('task-retry');
   const cancel = byId<HTMLButtonElement>('task-cancel');
+  const details = createTaskDetails();
+  let detailsTimer: ReturnType<typeof setTimeout> | undefined;
   let controller: AbortController | undefined;
   let current: Task | undefined;
 
@@ -47,10 +53,27 @@ export function createTaskPage({ client, onTask, onAuthError, describeError }: T
   const field = (name: string, key: string, value: Node | string) =>
     [el('dt', {}, name), el('dd', { 'data-field': key }, value)];
 
+  // Attempts and deliveries change only when the status or the attempt count does (a delivery is
+  // queued with the change it reports): read them again then, not on every progress. A waiting
+  // delivery is sent by the server on its own, so while one waits the page reads again.
+  const refreshDetails = (task: Task, signal: AbortSignal | undefined) => {
+    clearTimeout(detailsTimer);
+    const render = details.begin();
+    client.details(task.id, { signal }).then(
+      (read) => {
+        if (render(read) && !signal?.aborted) detailsTimer = setTimeout(() => refreshDetails(task, signal), DELIVERY_POLL_MS);
+      },
+      (error: unknown) => {
+        if (!signal?.aborted) fail(error);
+      },
+    );
+  };
+
   const show = (task: Task) => {
     // A queue push repeats the version with a moved place: the fields change, the history does not.
     if (!isNewerState(current, task)) return;
     const newVersion = !current || task.version > current.version;
+    if (task.id !== current?.id || task.status !== current.status || task.attempts !== current.attempts) refreshDetails(task, controller?.signal);
     current = task;
     onTask(task);
     section.dataset['status'] = task.status;
@@ -123,11 +146,13 @@ export function createTaskPage({ client, onTask, onAuthError, describeError }: T
 
   return {
     open(id: string) {
+      clearTimeout(detailsTimer);
       controller?.abort();
       controller = new AbortController();
       current = undefined;
       heading.textContent = `Task ${id}`;
       fields.replaceChildren();
+      details.clear();
       history.replaceChildren();
       notice.textContent = '';
       retry.hidden = true;
@@ -136,6 +161,7 @@ export function createTaskPage({ client, onTask, onAuthError, describeError }: T
       void follow(id, controller.signal);
     },
     close() {
+      clearTimeout(detailsTimer);
       controller?.abort();
       controller = undefined;
       section.hidden = true;

@@ -30,8 +30,11 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', { timeout: 3 * WAIT_M
     dist = await mkdtemp(join(tmpdir(), 'tasklane-dashboard-dist-'));
     await buildDashboard(dist);
     db = await createTestDatabase();
-    api = await startApiProcess({ databaseUrl: db.url, env: { TASKLANE_DASHBOARD_DIR: dist, VIDEO_MAX_CONCURRENT: '2' } });
-    worker = startWorkerProcess(db.url, { VIDEO_MAX_CONCURRENT: '2', WORKER_CONCURRENCY: '4' });
+    // Webhooks may go to a local port nobody listens on (the worker sends them): a delivery fails
+    // once, and its retry is an hour away, so the page shows it as it stands.
+    const webhooks = { WEBHOOK_ALLOW_PRIVATE: 'on', WEBHOOK_ALLOW_HTTP: 'on', WEBHOOK_RETRY_SCHEDULE: '1h' };
+    api = await startApiProcess({ databaseUrl: db.url, env: { TASKLANE_DASHBOARD_DIR: dist, VIDEO_MAX_CONCURRENT: '2', ...webhooks } });
+    worker = startWorkerProcess(db.url, { VIDEO_MAX_CONCURRENT: '2', WORKER_CONCURRENCY: '4', ...webhooks });
     driver = createTaskDriver(db.url);
     browser = await launchBrowser();
     page = await browser.context.newPage();
@@ -242,6 +245,57 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', { timeout: 3 * WAIT_M
     await taskPage().locator('[data-field="retried-from"]').getByRole('link').click();
     await page.getByRole('heading', { name: `Task ${id}` }).waitFor();
     await taskPage().and(page.locator('[data-status="FAILED"]')).waitFor();
+    await page.getByRole('link', { name: '← All tasks' }).click();
+    await taskPage().waitFor({ state: 'hidden' });
+  });
+
+  it('lists both attempts of a task that failed once and then completed, with their worker and error', async () => {
+    // No worker handles this kind: the driver fails the first attempt (retryable) and completes the second.
+    const id = await submitThroughForm('twice_job', '{}');
+    await driver.fail(await driver.claim('twice_job'), 'Upstream', 'The upstream service answered 503', { retryable: true });
+    await driver.complete(await driver.claim('twice_job'), { ok: true });
+    await openTaskPage(id);
+    await taskPage().and(page.locator('[data-status="COMPLETED"]')).waitFor();
+
+    const attempts = page.locator('#task-attempts li[data-attempt]');
+    await expect.poll(() => attempts.evaluateAll((items) => items.map((item) => item.getAttribute('data-outcome'))), { timeout: WAIT_MS }).toEqual([
+      'FAILED',
+      'COMPLETED',
+    ]);
+    const part = (n: number, key: string) => attempts.nth(n).locator(`[data-part="${key}"]`).textContent();
+    expect(await attempts.nth(0).getAttribute('data-attempt')).toBe('1');
+    expect(await part(0, 'error')).toBe('Upstream: The upstream service answered 503');
+    expect(await part(0, 'worker')).toMatch(/^test-driver-\d+$/);
+    expect(await attempts.nth(1).getAttribute('data-attempt')).toBe('2');
+    expect(await part(1, 'error')).toBe('—');
+    expect(await part(1, 'ended')).not.toBe('running');
+    expect(await page.locator('#task-deliveries li').textContent()).toBe('None.');
+  });
+
+  it("lists a task's webhook delivery on its page", async () => {
+    const response = await fetch(`${api.origin}/api/v1/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'hook_job', webhook: { url: 'http://127.0.0.1:9/hooks/tasklane?token=secret' } }),
+    });
+    expect(response.status).toBe(202);
+    const id = ((await response.json()) as { task_id: string }).task_id;
+    await driver.complete(await driver.claim('hook_job'), { ok: true });
+    await page.evaluate((taskId) => (location.hash = `#/tasks/${encodeURIComponent(taskId)}`), id);
+    await page.getByRole('heading', { name: `Task ${id}` }).waitFor();
+
+    const delivery = page.locator('#task-deliveries li[data-delivery]');
+    await delivery.waitFor();
+    expect(await delivery.count()).toBe(1);
+    const part = (key: string) => delivery.locator(`[data-part="${key}"]`).textContent();
+    expect(await part('event')).toBe('completed');
+    // Only the host: the path and query may hold a token.
+    expect(await part('host')).toBe('127.0.0.1:9');
+    // Nobody listens there: once tried, the page shows the attempt, with no response, and its retry.
+    await expect.poll(() => part('attempts'), { timeout: WAIT_MS }).toBe('1 attempt');
+    expect(await part('response')).toBe('no response');
+    expect(await part('state')).toBe('waiting');
+    expect(await part('next')).toMatch(/^next /);
     await page.getByRole('link', { name: '← All tasks' }).click();
     await taskPage().waitFor({ state: 'hidden' });
   });

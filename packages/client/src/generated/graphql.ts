@@ -5,6 +5,15 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** How an attempt ended. FAILED (an error; retried unless it was the last), LOST (its worker stopped renewing the lease), RELEASED (given back by a stopping worker, without spending an attempt); the last attempt is RUNNING, then COMPLETED, FAILED or CANCELLED. */
+export type AttemptOutcome =
+  | 'CANCELLED'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'LOST'
+  | 'RELEASED'
+  | 'RUNNING';
+
 /** Which tasks a bulk action concerns. Every field narrows it; an empty filter means every task the caller can see. */
 export type BulkTaskFilter = {
   createdAfter?: string | null | undefined;
@@ -56,6 +65,15 @@ export type TaskStatus =
   | 'FAILED'
   | 'PENDING'
   | 'PROCESSING';
+
+/** WAITING to be sent or retried; DELIVERED (2xx); FAILED after the last retry; GONE (the receiver answered 410); STOPPED (an earlier 410 stopped it); SUPERSEDED (a failed non-final event replaced by a newer one of the same task). */
+export type WebhookDeliveryState =
+  | 'DELIVERED'
+  | 'FAILED'
+  | 'GONE'
+  | 'STOPPED'
+  | 'SUPERSEDED'
+  | 'WAITING';
 
 /** A task change a webhook can be told about. PROGRESS is sent at most once per 2 s per task, the last one always. */
 export type WebhookEvent =
@@ -155,6 +173,13 @@ export type SubmitTaskMutationVariables = Exact<{
 
 
 export type SubmitTaskMutation = { submitTask: { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, metadata: JsonValue, retriedFrom: string | null, error: { type: string, message: string, retryable: boolean } | null } | null };
+
+export type TaskDetailsQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type TaskDetailsQuery = { task: { id: string, attemptHistory: Array<{ attempt: number, worker: string | null, startedAt: string, endedAt: string | null, outcome: AttemptOutcome, error: { type: string, message: string } | null }>, webhookDeliveries: Array<{ id: string, event: WebhookEvent, url: string, state: WebhookDeliveryState, nextAttemptAt: string | null, attempts: Array<{ attempt: number, at: string, statusCode: number | null }> }> } | null };
 
 export type TaskFieldsFragment = { id: string, kind: string, service: string | null, status: TaskStatus, progress: number, message: string | null, input: JsonValue, result: JsonValue | null, attempts: number, maxAttempts: number, priority: number, runAt: string, createdAt: string, updatedAt: string, startedAt: string | null, completedAt: string | null, finishedAt: string | null, version: number, metadata: JsonValue, retriedFrom: string | null, error: { type: string, message: string, retryable: boolean } | null };
 
@@ -525,6 +550,36 @@ export const SubmitTaskDocument = new TypedDocumentString(`
   metadata
   retriedFrom
 }`) as unknown as TypedDocumentString<SubmitTaskMutation, SubmitTaskMutationVariables>;
+export const TaskDetailsDocument = new TypedDocumentString(`
+    query TaskDetails($id: ID!) {
+  task(id: $id) {
+    id
+    attemptHistory {
+      attempt
+      worker
+      startedAt
+      endedAt
+      outcome
+      error {
+        type
+        message
+      }
+    }
+    webhookDeliveries {
+      id
+      event
+      url
+      state
+      nextAttemptAt
+      attempts {
+        attempt
+        at
+        statusCode
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TaskDetailsQuery, TaskDetailsQueryVariables>;
 export const TaskUpdatedDocument = new TypedDocumentString(`
     subscription TaskUpdated($id: ID!) {
   taskUpdated(id: $id) {

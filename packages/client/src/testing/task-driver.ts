@@ -17,14 +17,17 @@ export interface TaskDriver {
   claim(kind: string): Promise<Claimed>;
   progress(claimed: Claimed, percent: number, message?: string): Promise<void>;
   complete(claimed: Claimed, result: JsonValue): Promise<void>;
-  /** Fails the attempt for good (not retryable). */
-  fail(claimed: Claimed, type: string, message: string): Promise<void>;
+  /**
+   * Fails the attempt: for good, or with `retryable` back to pending, due at once (the driver
+   * retries with no backoff, so a test can claim it again straight away).
+   */
+  fail(claimed: Claimed, type: string, message: string, options?: { retryable?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
 export function createTaskDriver(databaseUrl: string): TaskDriver {
   const pool = createPool({ connectionString: databaseUrl, max: 2, applicationName: 'tasklane-test-driver' });
-  const store = new WorkerStore(pool, { workerId: `test-driver-${process.pid}`, leaseSeconds: 300 });
+  const store = new WorkerStore(pool, { workerId: `test-driver-${process.pid}`, leaseSeconds: 300, retryBaseSeconds: 0 });
   return {
     async claim(kind) {
       const [task] = await store.claim(1, [kind], { total: 1000, perKind: {} });
@@ -38,9 +41,9 @@ export function createTaskDriver(databaseUrl: string): TaskDriver {
       const done = await store.complete([{ id: claimed.id, attempt: claimed.attempt, result }]);
       if (!done.has(claimed.id)) throw new Error(`could not complete ${claimed.id}`);
     },
-    async fail(claimed, type, message) {
-      const status = await store.fail({ id: claimed.id, attempt: claimed.attempt, error: { type, message, retryable: false } });
-      if (status !== 'failed') throw new Error(`could not fail ${claimed.id} (${String(status)})`);
+    async fail(claimed, type, message, { retryable = false } = {}) {
+      const status = await store.fail({ id: claimed.id, attempt: claimed.attempt, error: { type, message, retryable } });
+      if (status !== (retryable ? 'pending' : 'failed')) throw new Error(`could not fail ${claimed.id} (${String(status)})`);
     },
     close: () => pool.end(),
   };

@@ -10,6 +10,7 @@ import * as dropOldClaim from './0009-drop-old-claim.ts';
 import * as operations from './0010-operations.ts';
 import * as webhooks from './0011-webhooks.ts';
 import * as kindPauses from './0012-kind-pauses.ts';
+import * as attemptHistory from './0013-attempt-history.ts';
 
 /**
  * A migration goes forward only, as graphile-worker's do. A down step would be a second, untested
@@ -36,4 +37,5 @@ export const migrations: Record<string, ForwardMigration> = {
   '0010-operations': operations,
   '0011-webhooks': webhooks,
   '0012-kind-pauses': kindPauses,
+  '0013-attempt-history': attemptHistory,
 };

@@ -9,6 +9,7 @@ import './queue-stats-type.ts';
 import './queries.ts';
 import './mutations.ts';
 import './webhook-types.ts';
+import './task-attempt-type.ts';
 import './operations.ts';
 import './kind-mutations.ts';
 import './subscriptions.ts';

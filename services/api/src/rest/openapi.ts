@@ -1,4 +1,5 @@
 import {
+  ATTEMPT_OUTCOMES,
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_WEBHOOK_EVENTS,
   KIND_PATTERN,
@@ -506,7 +507,7 @@ export const openApiDocument = {
       TaskFull: {
         type: 'object',
         description: '?view=full: the seed\'s keys, then the fields the seed lacks. A pending task\'s message is its place in words.',
-        required: [...SEED_KEYS, 'kind', 'service', 'message', 'input', 'attempts', 'max_attempts', 'priority', 'run_at', 'started_at', 'finished_at', 'version', 'metadata', 'retried_from', 'queue'],
+        required: [...SEED_KEYS, 'kind', 'service', 'message', 'input', 'attempts', 'max_attempts', 'priority', 'run_at', 'started_at', 'finished_at', 'version', 'metadata', 'retried_from', 'queue', 'attempt_history'],
         properties: {
           ...Object.fromEntries(SEED_KEYS.map((key) => [key, { $ref: `#/components/schemas/Task/properties/${key}` }])),
           kind: { type: 'string', examples: ['video'] },
@@ -542,6 +543,28 @@ export const openApiDocument = {
               },
               { type: 'null' },
             ],
+          },
+          attempt_history: {
+            type: 'array',
+            description: 'Every attempt, oldest first: the ended ones recorded as they ended, then the current or final one',
+            items: {
+              type: 'object',
+              required: ['attempt', 'worker', 'started_at', 'ended_at', 'outcome', 'error'],
+              additionalProperties: false,
+              properties: {
+                attempt: { type: 'integer', minimum: 1, description: 'A release spends no attempt: the next claim repeats its number' },
+                worker: { type: ['string', 'null'], description: 'The worker id that claimed it' },
+                started_at: timestamp,
+                ended_at: { oneOf: [timestamp, { type: 'null' }], description: 'Null while it runs' },
+                outcome: { type: 'string', enum: [...ATTEMPT_OUTCOMES] },
+                error: {
+                  oneOf: [
+                    { type: 'object', required: ['type', 'message'], additionalProperties: false, properties: { type: { type: 'string' }, message: { type: 'string' } } },
+                    { type: 'null' },
+                  ],
+                },
+              },
+            },
           },
         },
       },

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { TaskNotCancellableError, TaskNotFoundError, isTaskId, isTerminal, type Task } from '@tasklane/core';
-import { queuePlaces, type Scope } from '@tasklane/db';
+import { attemptHistories, queuePlaces, type Scope } from '@tasklane/db';
 import type { AppContext } from '../app-context.ts';
 import { parseWait, versionFromIfNoneMatch } from './polling.ts';
 import { HttpProblem, problem, sendProblem } from './problem.ts';
@@ -63,8 +63,12 @@ export function registerTaskRoutes(api: FastifyInstance, ctx: AppContext): void 
       }
     }
     if (view !== 'full') return sendTask(reply, task, 200, ifNoneMatch);
-    const place = task.status === 'pending' ? (await queuePlaces(ctx.pool, [task], ctx.config.caps)).get(task.id) : undefined;
-    return sendTask(reply, task, 200, ifNoneMatch, JSON.stringify(fullTaskBody(task, place)));
+    const shown = task;
+    const [place, attempts] = await Promise.all([
+      shown.status === 'pending' ? queuePlaces(ctx.pool, [shown], ctx.config.caps).then((places) => places.get(shown.id)) : undefined,
+      attemptHistories(ctx.pool, [shown.id], scope).then((byTask) => byTask.get(shown.id) ?? []),
+    ]);
+    return sendTask(reply, shown, 200, ifNoneMatch, JSON.stringify(fullTaskBody(shown, place, attempts)));
   });
 
   api.delete<{ Params: TaskParams }>('/v1/tasks/:task_id', async (request, reply) => {
