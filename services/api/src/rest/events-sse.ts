@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { fullTaskBody, isTaskId, isTerminal, taskBodyJson, type Task } from '@tasklane/core';
-import { pushedPlace, queuePlaces } from '@tasklane/db';
+import { attemptHistories, pushedPlace, queuePlaces } from '@tasklane/db';
 import type { AppContext } from '../app-context.ts';
 import { openRestSubscription } from '../rate-limit/rest-rate-limit.ts';
 import { HttpProblem } from './problem.ts';
@@ -32,9 +32,14 @@ function lastEventId(header: string | string[] | undefined): number | undefined 
 async function eventOf(ctx: AppContext, task: Task, full: boolean): Promise<string> {
   if (!full) return `event: task\nid: ${task.version}\ndata: ${taskBodyJson(task)}\n\n`;
   const pushed = pushedPlace(task);
-  const place = pushed?.place ?? (task.status === 'pending' ? (await queuePlaces(ctx.pool, [task], ctx.config.caps)).get(task.id) : undefined);
+  // The full body is the full view's, attempts included: the stream already answered only the
+  // task's owner (or an admin), so the history is read unscoped.
+  const [place, attempts] = await Promise.all([
+    pushed?.place ?? (task.status === 'pending' ? queuePlaces(ctx.pool, [task], ctx.config.caps).then((places) => places.get(task.id)) : undefined),
+    attemptHistories(ctx.pool, [task.id]).then((byTask) => byTask.get(task.id) ?? []),
+  ]);
   const id = pushed ? `${task.version}.${pushed.seq}` : String(task.version);
-  return `event: task\nid: ${id}\ndata: ${JSON.stringify(fullTaskBody(task, place))}\n\n`;
+  return `event: task\nid: ${id}\ndata: ${JSON.stringify(fullTaskBody(task, place, attempts))}\n\n`;
 }
 
 export function registerTaskEvents(api: FastifyInstance, ctx: AppContext, { keepAliveMs = 15_000 }: TaskEventsOptions = {}): void {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, submit, type TestServer } from './test-server.ts';
+import { startTestServer, submit, until, type TestServer } from './test-server.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -96,6 +96,8 @@ describe('queue pushes', () => {
   it('brings a dashboard (tasksUpdated) the moved place of a pending task it saw', async () => {
     const kind = 'qp_all';
     const events = reader(server.ws().iterate({ query: WATCH_ALL, variables: { kind: [kind] } }), 'tasksUpdated');
+    // tasksUpdated has no initial state: only changes after the server counts the subscription reach it.
+    await until(() => server.ctx.feed.size.everyTask > 0, 'the dashboard subscription');
     const ids = await submitMany(kind, 2);
     // Both submissions arrive first (each with its place), then the second task's place moves.
     const seen = [await events.next(), await events.next()];
