@@ -37,7 +37,8 @@ builder.node(TaskRef, {
     message: t.string({
       nullable: true,
       description: 'The latest human-readable message. A PENDING task whose kind no live worker serves says so here.',
-      resolve: (task, _args, ctx) => presentedMessage(ctx.app.kinds, task),
+      // Synchronous unless pending: a promise here would make every task selection execute asynchronously.
+      resolve: (task, _args, ctx) => (task.status === 'pending' ? presentedMessage(ctx.app.kinds, task) : task.message),
     }),
     queue: t.field({
       type: QueuePlaceRef,

@@ -33,11 +33,11 @@ const task: Task = {
 };
 
 describe('the Task type', () => {
-  it('executes a selection of a task synchronously, id included, so subscribers and lists need no promise per task', () => {
-    const document = parse('subscription($id: ID!) { taskUpdated(id: $id) { id progress version updatedAt } }');
+  it('executes a selection of a task that is not pending synchronously, id and message included, so subscribers and lists need no promise per task', () => {
+    const document = parse('subscription($id: ID!) { taskUpdated(id: $id) { id progress message version updatedAt } }');
     const result = execute({ schema, document, rootValue: task, variableValues: { id: task.id }, contextValue: {} });
     expect(result).not.toBeInstanceOf(Promise);
-    expect(result).toEqual({ data: { taskUpdated: { id: task.id, progress: 40, version: 4, updatedAt: '2026-11-30T12:00:00.000Z' } } });
+    expect(result).toEqual({ data: { taskUpdated: { id: task.id, progress: 40, message: 'rendering', version: 4, updatedAt: '2026-11-30T12:00:00.000Z' } } });
   });
 
   it('answers the task id itself as the global id, the same id REST and the client use', () => {
