@@ -1,39 +1,13 @@
-import { STATUS_MESSAGES, type Task, type TaskErrorInfo, type TaskMetadata, type TaskStatus, type JsonValue, type WebhookConfig } from '@tasklane/core';
+import type { Selectable } from 'kysely';
+import { STATUS_MESSAGES, type JsonValue, type Task, type TaskErrorInfo } from '@tasklane/core';
+import type { TasksTable } from './schema.ts';
 
-/** A `tasklane.tasks` row as `pg` returns it from `select *` or `returning *`. */
-export interface TaskRow {
-  id: string;
-  kind: string;
-  service: string | null;
-  owner: string;
-  status: TaskStatus;
-  progress: number;
-  message: string | null;
-  input: JsonValue;
-  result: JsonValue | null;
-  error: TaskErrorInfo | null;
-  priority: number;
-  run_at: Date;
-  attempts: number;
-  max_attempts: number;
-  lease_owner: string | null;
-  idempotency_key: string | null;
-  request_hash: string | null;
-  version: number;
-  created_at: Date;
-  updated_at: Date;
-  started_at: Date | null;
-  completed_at: Date | null;
-  finished_at: Date | null;
-  webhook?: WebhookConfig | null;
-  metadata: TaskMetadata | null;
-  retried_from: string | null;
-  trace_parent: string | null;
-  fair_rank: string | null;
-  /** Read through attemptHistories, not here (0013). */
-  attempt_history?: unknown[] | null;
-  claimed_by?: string | null;
-}
+/**
+ * A `tasklane.tasks` row as `pg` returns it from `select *` or `returning *`: the Kysely table's
+ * select side, so a column is declared once, in schema.ts. (A statement that selects fewer columns
+ * and is typed as a TaskRow leaves those out at run time; `toTask` copies `webhook` only when set.)
+ */
+export type TaskRow = Selectable<TasksTable>;
 
 export function toTask(row: TaskRow): Task {
   return {

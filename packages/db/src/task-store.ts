@@ -383,11 +383,11 @@ export class TaskStore {
       query = query.where(sql<boolean>`(created_at, id) ${sql.raw(desc ? '<' : '>')} (${cursor.createdAt}::timestamptz, ${cursor.id})`);
     }
     const direction = desc ? 'desc' : 'asc';
-    const rows = (await query
+    const rows = await query
       .orderBy('created_at', direction)
       .orderBy('id', direction)
       .limit(limit + 1)
-      .execute()) as unknown as TaskRow[];
+      .execute();
     const tasks = rows.slice(0, limit).map(toTask);
     const last = tasks[tasks.length - 1];
     return { tasks, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
