@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, type Task } from '@tasklane/core';
+import type { Task } from '@tasklane/core';
 import { ApiKeyStore } from '@tasklane/db/limits';
-import { ANY_KIND, createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
+import type { TestDatabase } from '@tasklane/db/testing';
 import WebSocket from 'ws';
-import { createAppContext } from '../src/create-app-context.ts';
-import { buildServer } from '../src/server.ts';
+import { startApiServer, type ApiServer } from './api-server.ts';
 
 /** Keys of the test server: two owners, an admin, and a key that was revoked before first use. */
 export interface TestKeys {
@@ -16,7 +15,7 @@ export interface TestKeys {
 
 export interface AuthServer {
   db: TestDatabase;
-  ctx: Awaited<ReturnType<typeof createAppContext>>;
+  ctx: ApiServer['ctx'];
   app: FastifyInstance;
   origin: string;
   keys: TestKeys;
@@ -27,22 +26,9 @@ export interface AuthServer {
 
 /** A real API server with `AUTH=on` on a random port over a fresh database, with keys made by the key store. */
 export async function startAuthServer(env: Record<string, string> = {}): Promise<AuthServer> {
-  const db = await createTestDatabase();
   // Rate limits off: this suite is about who sees what, not how often.
-  const config = loadConfig({
-    DATABASE_URL: db.url,
-    LOG_LEVEL: 'silent',
-    AUTH: 'on',
-    RATE_LIMIT_SUBMISSIONS_PER_MINUTE: '0',
-    RATE_LIMIT_SUBSCRIPTIONS: '0',
-    ...ANY_KIND,
-    ...env,
-  });
-  const ctx = await createAppContext(config, db.url);
-  const app = await buildServer(ctx);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (!address || typeof address === 'string') throw new Error('server has no port');
+  const server = await startApiServer({ AUTH: 'on', RATE_LIMIT_SUBMISSIONS_PER_MINUTE: '0', RATE_LIMIT_SUBSCRIPTIONS: '0', ...env });
+  const { db, ctx, app } = server;
   const store = new ApiKeyStore(ctx.pool);
   const revoked = await store.create({ owner: 'alice', name: 'revoked' });
   await store.revoke(revoked.info.id);
@@ -56,16 +42,12 @@ export async function startAuthServer(env: Record<string, string> = {}): Promise
     db,
     ctx,
     app,
-    origin: `http://127.0.0.1:${address.port}`,
+    origin: server.origin,
     keys,
     async submitAs(owner, kind) {
       return (await ctx.store.submit({ kind }, { owner })).task;
     },
-    async close() {
-      await app.close();
-      await ctx.close();
-      await db.drop();
-    },
+    close: () => server.close(),
   };
 }
 

@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, type Task } from '@tasklane/core';
+import type { Task } from '@tasklane/core';
 import { createPool, WorkerStore, type Held } from '@tasklane/db';
-import { ANY_KIND, createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
+import type { TestDatabase } from '@tasklane/db/testing';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse';
 import WebSocket from 'ws';
 import type { AppContext } from '../../src/app-context.ts';
-import { createAppContext } from '../../src/create-app-context.ts';
-import { buildServer } from '../../src/server.ts';
+import { startApiServer } from '../api-server.ts';
 
 export interface GraphqlResponse<T = Record<string, any>> {
   data?: T | null;
@@ -40,14 +39,8 @@ export interface TestWorker {
 }
 
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const db = await createTestDatabase();
-  const config = loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', ...ANY_KIND, ...env });
-  const ctx = await createAppContext(config, db.url);
-  const app = await buildServer(ctx);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (!address || typeof address === 'string') throw new Error('server has no port');
-  const origin = `http://127.0.0.1:${address.port}`;
+  const server = await startApiServer(env);
+  const { db, ctx, app, origin } = server;
   const url = `${origin}/graphql`;
   const workerPool = createPool({ connectionString: db.url, max: 4, applicationName: 'tasklane-test-worker' });
   const clients: { dispose(): unknown }[] = [];
@@ -96,10 +89,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     },
     async close() {
       for (const client of clients) await client.dispose();
-      await app.close();
-      await ctx.close();
       await workerPool.end();
-      await db.drop();
+      await server.close();
     },
   };
 }

@@ -1,12 +1,8 @@
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig } from '@tasklane/core';
-import { ANY_KIND, createTestDatabase } from '@tasklane/db/testing';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { AppContext } from '../../src/app-context.ts';
-import { createAppContext } from '../../src/create-app-context.ts';
-import { buildServer } from '../../src/server.ts';
+import { startApiServer } from '../api-server.ts';
 
 /** A real API server over a fresh database, configured from `env` like a deployed one. */
 export interface HardeningServer {
@@ -22,11 +18,8 @@ export interface HardeningServer {
 }
 
 export async function startHardeningServer(env: Record<string, string> = {}): Promise<HardeningServer> {
-  const db = await createTestDatabase();
-  const ctx = await createAppContext(loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', ...ANY_KIND, ...env }), db.url);
-  const app = await buildServer(ctx);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const server = await startApiServer(env);
+  const { app, ctx, origin } = server;
   const clients: Client[] = [];
   return {
     app,
@@ -58,9 +51,7 @@ export async function startHardeningServer(env: Record<string, string> = {}): Pr
     },
     async close() {
       for (const client of clients) await client.dispose();
-      await app.close();
-      await ctx.close();
-      await db.drop();
+      await server.close();
     },
   };
 }

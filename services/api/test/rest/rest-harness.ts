@@ -1,10 +1,7 @@
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, type ConcurrencyCaps, type JsonValue, type Task, type TaskErrorInfo } from '@tasklane/core';
+import type { ConcurrencyCaps, JsonValue, Task, TaskErrorInfo } from '@tasklane/core';
 import { WorkerStore } from '@tasklane/db';
-import { ANY_KIND, createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
-import { createAppContext } from '../../src/create-app-context.ts';
-import { buildServer } from '../../src/server.ts';
+import { startApiServer, type ApiServer } from '../api-server.ts';
 
 const caps: ConcurrencyCaps = { total: 10_000, perKind: {} };
 
@@ -15,7 +12,7 @@ const caps: ConcurrencyCaps = { total: 10_000, perKind: {} };
 export interface RestHarness {
   baseUrl: string;
   app: FastifyInstance;
-  ctx: Awaited<ReturnType<typeof createAppContext>>;
+  ctx: ApiServer['ctx'];
   worker: WorkerDriver;
   /** Every answered request, in order: lets a test act right after a client's poll, without sleeping. */
   responses: SeenResponse[];
@@ -32,12 +29,9 @@ export interface SeenResponse {
 }
 
 export async function startRestHarness(env: Record<string, string> = {}): Promise<RestHarness> {
-  const database: TestDatabase = await createTestDatabase();
-  const ctx = await createAppContext(loadConfig({ DATABASE_URL: database.url, ...ANY_KIND, ...env }), database.url);
-  const app = await buildServer(ctx);
   const responses: SeenResponse[] = [];
   const waiters = new Set<{ predicate: (r: SeenResponse) => boolean; resolve: (r: SeenResponse) => void }>();
-  app.addHook('onResponse', async (request, reply) => {
+  const onResponse = (app: FastifyInstance) => app.addHook('onResponse', async (request, reply) => {
     const location = reply.getHeader('location');
     const seen = { method: request.method, url: request.url, statusCode: reply.statusCode, location: typeof location === 'string' ? location : undefined };
     responses.push(seen);
@@ -48,11 +42,11 @@ export async function startRestHarness(env: Record<string, string> = {}): Promis
       }
     }
   });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = app.server.address() as AddressInfo;
+  const server = await startApiServer(env, { beforeListen: onResponse });
+  const { app, ctx, port } = server;
   const worker = new WorkerDriver(new WorkerStore(ctx.pool, { workerId: `rest-test-${port}`, leaseSeconds: 60 }));
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: server.origin,
     app,
     ctx,
     worker,
@@ -62,11 +56,7 @@ export async function startRestHarness(env: Record<string, string> = {}): Promis
       if (earlier) return Promise.resolve(earlier);
       return new Promise((resolve) => waiters.add({ predicate, resolve }));
     },
-    async close() {
-      await app.close();
-      await ctx.close();
-      await database.drop();
-    },
+    close: () => server.close(),
   };
 }
 
