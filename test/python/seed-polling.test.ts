@@ -82,14 +82,22 @@ describe("the seed's polling functions and Client.wait", () => {
   it("Client.wait falls back to the seed's polling backoff when the event stream is refused", async () => {
     const id = await submit('seed_fallback');
     // Hold every stream the owner may have open: the next one is refused with 429.
+    // Each holder keeps its Response referenced until the end: undici closes the connection of a
+    // fetch whose unread Response is garbage collected, which gave the slot back mid-test.
     const holders = await Promise.all(Array.from({ length: SUBSCRIPTIONS }, async () => {
       const controller = new AbortController();
       const response = await fetch(`${api.origin}/api/v1/tasks/${id}/events`, { signal: controller.signal });
       expect(response.status).toBe(200);
-      return controller;
+      return { controller, response };
     }));
     try {
       expect((await fetch(`${api.origin}/api/v1/tasks/${id}/events`)).status).toBe(429);
+      // Collect garbage now (vitest runs with --expose-gc), as a busy run would at some point: the
+      // held streams must survive it.
+      for (let i = 0; i < 3; i++) {
+        (globalThis as { gc?: () => void }).gc?.();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
       const py = script('single', id);
       await py.event((e) => e.event === 'log' && /unavailable \(429 RATE_LIMITED\); polling/.test(e.message), 'the fallback');
       expect((await claim('seed_fallback')).map((t) => t.task_id)).toEqual([id]);
@@ -98,7 +106,9 @@ describe("the seed's polling functions and Client.wait", () => {
       expect(results).toEqual({ ok: await body(id) });
       expect(results.ok.status).toBe('completed');
     } finally {
-      for (const holder of holders) holder.abort();
+      for (const holder of holders) holder.controller.abort();
+      // Read after the abort: what keeps every Response alive to here.
+      expect(holders.map((holder) => holder.response.status)).toEqual(holders.map(() => 200));
     }
   });
 });
