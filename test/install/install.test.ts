@@ -137,7 +137,8 @@ describe('the packages installed from their tarballs into a project of its own',
   }, SETUP_TIMEOUT_MS);
 
   it("runs the example's handler tests with the package's testing helpers", async () => {
-    const tested = await run(process.execPath, ['--test', 'test/'], { cwd: app, env: cleanEnv() });
+    // TAP on every Node version: newer ones print their spec reporter's summary otherwise.
+    const tested = await run(process.execPath, ['--test', '--test-reporter=tap', 'test/'], { cwd: app, env: cleanEnv() });
     expect(tested.code, tested.stdout + tested.stderr).toBe(0);
     expect(tested.stdout).toMatch(/# pass 3/);
   });

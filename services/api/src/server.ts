@@ -29,6 +29,10 @@ export async function buildServer(ctx: AppContext, { logger }: ServerOptions = {
     // problem body instead of the router's bare 414.
     routerOptions: { maxParamLength: 2048 },
   });
+  // An Expect other than 100-continue is ignored and the request served, as RFC 9110 allows.
+  // Node's default answers 417 before reading the body, then closes a socket with the body still
+  // unread, which resets it: a client sending a large body got no answer at all (Node 26).
+  app.server.on('checkExpectation', (request, response) => app.server.emit('request', request, response));
   // A bigger frame makes `ws` close the socket with 1009 (message too big).
   await app.register(websocket, { options: { maxPayload: maxBodyBytes } });
   registerCrossSiteGuard(app, {
