@@ -28,6 +28,11 @@ export function createPool({ connectionString, max = 10, applicationName = 'task
   // An idle client that loses its server (restart, outage) emits here; without a listener the
   // process would crash. The pool drops the client and the next query opens a new one.
   pool.on('error', () => {});
+  // A client checked out of the pool (by Kysely, or mid-query) whose server goes away emits
+  // 'error' as well as failing its query; pg-pool listens only while a client is idle, and an
+  // unheard 'error' ends the process. The failed query reports it, and the pool drops the client
+  // on release since it is no longer queryable.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
