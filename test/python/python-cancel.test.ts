@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiProcess, type ApiProcess } from '@tasklane/client/testing';
 import { createPool, TaskStore } from '@tasklane/db';
 import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
-import { PythonProcess, requirePython } from './python-process.ts';
+import { PythonProcess, requirePython, submitOverRest } from './python-process.ts';
 
 /**
  * Cancels and shutdown of a Python worker. The lease is long (600 s: the worker heartbeats every
@@ -37,10 +37,7 @@ function python(env: Record<string, string>): PythonProcess {
   return p;
 }
 
-async function submit(kind: string, input: unknown): Promise<string> {
-  const response = await fetch(`${api.origin}/api/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind, input }) });
-  return ((await response.json()) as { task_id: string }).task_id;
-}
+const submit = (kind: string, input: unknown) => submitOverRest(api.origin, kind, input);
 
 /** Within the 25 s a heartbeat may wait: only the pushed cancel can arrive before this. */
 const PUSHED_WITHIN_MS = 15_000;

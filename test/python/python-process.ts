@@ -106,3 +106,9 @@ export function runPython(args: string[], env: Record<string, string>, cwd?: str
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** Submits a task over REST as the seed's clients do; answers its id. */
+export async function submitOverRest(origin: string, kind: string, input: unknown): Promise<string> {
+  const response = await fetch(`${origin}/api/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind, input }) });
+  return ((await response.json()) as { task_id: string }).task_id;
+}

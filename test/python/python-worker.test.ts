@@ -5,7 +5,7 @@ import { startApiProcess, type ApiProcess } from '@tasklane/client/testing';
 import { createPool, TaskStore } from '@tasklane/db';
 import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
 import { createWorker, type Worker as TsWorker } from '@tasklane/worker';
-import { PythonProcess, requirePython } from './python-process.ts';
+import { PythonProcess, requirePython, submitOverRest } from './python-process.ts';
 
 /**
  * Python workers (clients/python) against a real API process: over GraphQL and graphql-ws, after
@@ -51,10 +51,7 @@ function python(env: Record<string, string>): PythonProcess {
   return p;
 }
 
-async function submit(kind: string, input: unknown): Promise<string> {
-  const response = await fetch(`${api.origin}/api/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind, input }) });
-  return ((await response.json()) as { task_id: string }).task_id;
-}
+const submit = (kind: string, input: unknown) => submitOverRest(api.origin, kind, input);
 
 async function until<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 45_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
