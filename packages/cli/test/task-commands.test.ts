@@ -2,11 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newTaskId } from '@tasklane/core';
+import { newTaskId, type Task as StoredTask } from '@tasklane/core';
 import { createPool, freePort } from '@tasklane/db';
-import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
+import { createTaskDriver, createTestDatabase, type TaskDriver, type TestDatabase } from '@tasklane/db/testing';
 import { createTasklaneClient, type Task, type TasklaneClient } from '@tasklane/client';
-import { createTaskDriver, startApiProcess, type ApiProcess, type Claimed, type TaskDriver } from '@tasklane/client/testing';
+import { startApiProcess, type ApiProcess } from '@tasklane/client/testing';
 import { run, tasklane } from './cli-process.ts';
 
 let db: TestDatabase;
@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 /** Claims the task of `kind` once the CLI has submitted it. */
-async function claimWhenSubmitted(kind: string): Promise<Claimed> {
+async function claimWhenSubmitted(kind: string): Promise<StoredTask> {
   for (let i = 0; ; i++) {
     try {
       return await driver.claim(kind);
@@ -96,7 +96,7 @@ describe('submit', () => {
   it('--wait exits 1 with the task error when it fails', async () => {
     const cli = tasklane(['submit', 'cli_wfail', '--wait', '--json'], env);
     const claimed = await claimWhenSubmitted('cli_wfail');
-    await driver.fail(claimed, 'VideoGenerationError', 'Content policy violation');
+    await driver.fail(claimed, { type: 'VideoGenerationError', message: 'Content policy violation', retryable: false });
     expect(await cli.exited).toBe(1);
     expect(reason(cli.stderr())).toBe(`tasklane: task ${claimed.id} failed: VideoGenerationError: Content policy violation`);
     // --json --wait: one JSON document per state, the last one terminal.
@@ -221,7 +221,7 @@ describe('watch', () => {
 
   it('exits 1 for a failed task', async () => {
     const task = await client.submit({ kind: 'cli_wf' });
-    await driver.fail(await driver.claim('cli_wf'), 'ImageError', 'no pixels');
+    await driver.fail(await driver.claim('cli_wf'), { type: 'ImageError', message: 'no pixels', retryable: false });
     const { code, stderr } = await run(['watch', task.id], env);
     expect(code).toBe(1);
     expect(reason(stderr)).toBe(`tasklane: task ${task.id} failed: ImageError: no pixels`);
@@ -340,7 +340,7 @@ describe('usage', () => {
 describe('retry, bulk cancel and metadata', () => {
   it('retry <id> re-runs a failed task and prints the new one; a pending task exits 4 saying why', async () => {
     const task = await client.submit({ kind: 'cli_retry', maxAttempts: 1 });
-    await driver.fail(await driver.claim('cli_retry'), 'Boom', 'no');
+    await driver.fail(await driver.claim('cli_retry'), { type: 'Boom', message: 'no', retryable: false });
     const { code, stdout } = await run(['retry', task.id, '--json'], env);
     expect(code).toBe(0);
     const retried = JSON.parse(stdout) as Task;

@@ -55,7 +55,7 @@ describe('submit', () => {
 describe('details', () => {
   it("reads a task's attempts, the retried one with its error, and its webhook deliveries", async () => {
     const submitted = await client.submit({ kind: 'details_one' });
-    await live.driver.fail(await live.driver.claim('details_one'), 'Upstream', 'answered 503', { retryable: true });
+    await live.driver.fail(await live.driver.claim('details_one'), { type: 'Upstream', message: 'answered 503', retryable: true });
     await live.driver.claim('details_one');
     const { attemptHistory, webhookDeliveries } = await client.details(submitted.id);
     expect(attemptHistory).toMatchObject([

@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
-import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
+import { createTaskDriver, createTestDatabase, type TaskDriver, type TestDatabase } from '@tasklane/db/testing';
 import { createTasklaneClient, type TasklaneClient, type TasklaneClientOptions } from '../src/index.ts';
-import { createTaskDriver, startApiProcess, type ApiProcess, type TaskDriver } from '../src/testing/index.ts';
+import { startApiProcess, type ApiProcess } from '../src/testing/index.ts';
 
 /** A fresh database, an API process on it, a driver that moves tasks, and clients that close with it. */
 export interface LiveApi {

@@ -49,7 +49,7 @@ it('waitFor survives a kill and restart in the middle of the task', async () => 
   await reachedProcessing;
 
   await live.api.kill();
-  await live.driver.fail(claimed, 'RenderError', 'GPU fell over');
+  await live.driver.fail(claimed, { type: 'RenderError', message: 'GPU fell over', retryable: false });
   await live.api.restart();
 
   expect(await outcome).toMatchObject({ code: 'TASK_FAILED', errorType: 'RenderError', errorMessage: 'GPU fell over' });

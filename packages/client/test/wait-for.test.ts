@@ -63,7 +63,7 @@ describe('waitFor over the subscription', () => {
     const task = await client.submit({ kind: 'wf_fail' });
     // Observed from the start: it may reject while the test is still driving the task.
     const done = client.waitFor(task.id).catch((e: unknown) => e);
-    await live.driver.fail(await live.driver.claim('wf_fail'), 'VideoGenerationError', 'Content policy violation');
+    await live.driver.fail(await live.driver.claim('wf_fail'), { type: 'VideoGenerationError', message: 'Content policy violation', retryable: false });
     const error = (await done) as TaskFailedError;
     expect(error).toBeInstanceOf(TaskFailedError);
     expect(error.code).toBe('TASK_FAILED');
@@ -132,7 +132,7 @@ describe('waitFor by polling', () => {
     const log = progressLog();
     const done = noSocket.waitFor(task.id, { onProgress: log.onProgress });
     await log.reached((t) => t.status === 'PENDING');
-    await live.driver.fail(await live.driver.claim('poll_nows'), 'ImageError', 'bad prompt');
+    await live.driver.fail(await live.driver.claim('poll_nows'), { type: 'ImageError', message: 'bad prompt', retryable: false });
     await expect(done).rejects.toBeInstanceOf(TaskFailedError);
     expect(log.seen.length).toBeGreaterThan(0);
     expect(log.seen.every((s) => s.info.via === 'polling')).toBe(true);
@@ -238,7 +238,7 @@ describe('waitForAll', () => {
     const b = await client.submit({ kind: 'all_fb' });
     // Observed from the start: it may reject while the test is still driving the task.
     const done = client.waitForAll([a.id, b.id]).catch((e: unknown) => e);
-    await live.driver.fail(await live.driver.claim('all_fb'), 'Boom', 'it broke');
+    await live.driver.fail(await live.driver.claim('all_fb'), { type: 'Boom', message: 'it broke', retryable: false });
     const error = (await done) as TaskFailedError;
     expect(error).toBeInstanceOf(TaskFailedError);
     expect(error.task.id).toBe(b.id);

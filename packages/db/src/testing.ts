@@ -54,3 +54,5 @@ export { findPgBouncer, startPgBouncer, type PgBouncer, type PgBouncerOptions } 
  * own and drives its tasks by hand): `TASK_KINDS=*` turns the kinds check off.
  */
 export const ANY_KIND = { TASK_KINDS: '*' } as const;
+
+export { createTaskDriver, type TaskDriver, type TaskRef } from './task-driver.ts';

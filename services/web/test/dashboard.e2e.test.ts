@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
-import { createTaskDriver, startApiProcess, type ApiProcess, type TaskDriver } from '@tasklane/client/testing';
+import { createTaskDriver, createTestDatabase, type TaskDriver, type TestDatabase } from '@tasklane/db/testing';
+import { startApiProcess, type ApiProcess } from '@tasklane/client/testing';
 import { CHROMIUM, hasChromium, launchBrowser, type Browser } from './browser.ts';
 import { buildDashboard } from './build-dashboard.ts';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.ts';
@@ -218,7 +218,7 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', { timeout: 3 * WAIT_M
   it('retries a failed task from its page and shows the new task linked to it', async () => {
     // No worker handles this kind: the driver fails it.
     const id = await submitThroughForm('flaky_job', '{"n": 1}', 'customer=initech');
-    await driver.fail(await driver.claim('flaky_job'), 'Upstream', 'The upstream service answered 503');
+    await driver.fail(await driver.claim('flaky_job'), { type: 'Upstream', message: 'The upstream service answered 503', retryable: false });
     await openTaskPage(id);
     await taskPage().and(page.locator('[data-status="FAILED"]')).waitFor();
     expect(await taskPage().locator('[data-field="error"]').textContent()).toBe('Upstream: The upstream service answered 503');
@@ -252,7 +252,7 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', { timeout: 3 * WAIT_M
   it('lists both attempts of a task that failed once and then completed, with their worker and error', async () => {
     // No worker handles this kind: the driver fails the first attempt (retryable) and completes the second.
     const id = await submitThroughForm('twice_job', '{}');
-    await driver.fail(await driver.claim('twice_job'), 'Upstream', 'The upstream service answered 503', { retryable: true });
+    await driver.fail(await driver.claim('twice_job'), { type: 'Upstream', message: 'The upstream service answered 503', retryable: true });
     await driver.complete(await driver.claim('twice_job'), { ok: true });
     await openTaskPage(id);
     await taskPage().and(page.locator('[data-status="COMPLETED"]')).waitFor();

@@ -1,4 +1,3 @@
 // Helpers for tests that run against a live API (this package's and the CLI's). Node only, and
 // never part of the main entry.
 export { startApiProcess, type ApiProcess, type ApiProcessOptions } from './api-process.ts';
-export { createTaskDriver, type TaskDriver, type Claimed } from './task-driver.ts';

@@ -42,7 +42,7 @@ describe('changes made elsewhere', () => {
   });
 
   it('delivers every terminal state when the LISTEN connection is killed while tasks run', async () => {
-    const worker = server.worker('killed_listen');
+    const { worker } = server;
     const client = server.ws();
     const followers = [];
     for (let i = 0; i < 6; i++) {
@@ -52,7 +52,7 @@ describe('changes made elsewhere', () => {
       followers.push({ id: task['id'] as string, iterator });
     }
     const held = [];
-    for (let i = 0; i < 6; i++) held.push(await worker.claim());
+    for (let i = 0; i < 6; i++) held.push(await worker.claim('killed_listen'));
 
     const killed = await server.ctx.pool.query(
       `select pg_terminate_backend(pid) as killed from pg_stat_activity
@@ -64,8 +64,8 @@ describe('changes made elsewhere', () => {
     // Finish every task while nobody listens: their notifications are lost for good.
     await worker.complete(held[0]!, { n: 0 });
     await worker.complete(held[1]!, { n: 1 });
-    await worker.store.fail({ ...held[2]!, error: { type: 'VideoGenerationError', message: 'Content policy violation', retryable: false } });
-    await worker.store.fail({ ...held[3]!, error: { type: 'VideoGenerationError', message: 'Content policy violation', retryable: false } });
+    await worker.fail(held[2]!, { type: 'VideoGenerationError', message: 'Content policy violation', retryable: false });
+    await worker.fail(held[3]!, { type: 'VideoGenerationError', message: 'Content policy violation', retryable: false });
     await server.ctx.store.cancel(held[4]!.id);
     await server.ctx.store.cancel(held[5]!.id);
     const expected = ['COMPLETED', 'COMPLETED', 'FAILED', 'FAILED', 'CANCELLED', 'CANCELLED'];

@@ -106,9 +106,8 @@ describe('cancelTask', () => {
   });
 
   it('answers TASK_NOT_CANCELLABLE for a completed task and NOT_FOUND for an unknown one', async () => {
-    const worker = server.worker('gql_cancel_done');
     const task = await submit(server, { kind: 'gql_cancel_done' });
-    await worker.complete(await worker.claim(), { ok: true });
+    await server.worker.complete(await server.worker.claim('gql_cancel_done'), { ok: true });
     const done = await server.gql(`mutation($id: ID!) { cancelTask(id: $id) { success } }`, { id: task['id'] });
     expect(codes(done)).toEqual(['TASK_NOT_CANCELLABLE']);
     expect(done.errors?.[0]?.message).toContain('completed');
@@ -164,10 +163,9 @@ describe('tasks connection', () => {
 
 describe('queueStats', () => {
   it('counts per status and kind and shows processing against the caps', async () => {
-    const worker = server.worker('video');
     const pendingVideos = (await server.gql(`{ tasks(kind: ["video"], status: [PENDING], first: 1000) { edges { cursor } } }`)).data?.['tasks'].edges.length;
     await submit(server, { kind: 'video' });
-    await worker.claim();
+    await server.worker.claim('video');
     const response = await server.gql(`{ queueStats {
       counts { status kind count } byStatus { status count } byKind { kind count }
       totalCapacity { kind processing cap } capacity { kind processing cap } oldestPendingAgeSeconds } }`);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, submit, until, type TestServer } from './test-server.ts';
+import { reader, startTestServer, submit, until, type TestServer } from './test-server.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -11,28 +11,11 @@ const WATCH = `subscription Watch($id: ID!) { taskUpdated(id: $id) { id status v
 const WATCH_ALL = `subscription WatchAll($kind: [String!]) { tasksUpdated(filter: { kind: $kind }) { id status version queue { position ahead } } }`;
 const SEED_KEYS = ['task_id', 'status', 'progress', 'created_at', 'updated_at', 'completed_at', 'result', 'error'];
 
-type Event = Record<string, any>;
-
-function reader(iterator: AsyncIterableIterator<{ data?: Record<string, any> | null; errors?: unknown }>, field = 'taskUpdated') {
-  return {
-    async next(): Promise<Event> {
-      const result = await iterator.next();
-      if (result.done) throw new Error('subscription ended early');
-      if (result.value.errors) throw new Error(JSON.stringify(result.value.errors));
-      return result.value.data?.[field];
-    },
-    stop: () => iterator.return?.(),
-  };
-}
-
 async function submitMany(kind: string, n: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i++) ids.push((await submit(server, { kind }))['id'] as string);
   return ids;
 }
-
-// Caps of the claim itself wide open: the tests' earlier claims stay running and would fill the server's.
-const claimOne = (kind: string) => server.worker(kind).store.claim(1, [kind], { total: 10_000, perKind: {} });
 
 /** Reads SSE events off a response, one at a time. */
 function sseEvents(response: Response) {
@@ -68,10 +51,10 @@ describe('queue pushes', () => {
     const overSse = reader(server.sse().iterate({ query: WATCH, variables: { id: mine } }));
     for (const events of [overWs, overSse]) expect(await events.next()).toMatchObject({ status: 'PENDING', version: 1, queue: { position: 4, ahead: 3 } });
     for (const position of [3, 2, 1]) {
-      await claimOne(kind);
+      await server.worker.claim(kind);
       for (const events of [overWs, overSse]) expect(await events.next()).toMatchObject({ status: 'PENDING', version: 1, queue: { position, ahead: position - 1 } });
     }
-    await claimOne(kind);
+    await server.worker.claim(kind);
     for (const events of [overWs, overSse]) expect(await events.next()).toMatchObject({ status: 'PROCESSING', version: 2, queue: null });
     await overWs.stop();
     await overSse.stop();
@@ -83,7 +66,7 @@ describe('queue pushes', () => {
     const events = reader(server.ws().iterate({ query: WATCH, variables: { id: ids[11] } }));
     expect((await events.next())['queue'].position).toBe(12);
     const started = Date.now();
-    for (let i = 0; i < 10; i++) await claimOne(kind);
+    for (let i = 0; i < 10; i++) await server.worker.claim(kind);
     let pushes = 0;
     for (let position = 12; position > 2; pushes++) position = (await events.next())['queue'].position as number;
     const elapsed = Date.now() - started;
@@ -103,7 +86,7 @@ describe('queue pushes', () => {
     const seen = [await events.next(), await events.next()];
     expect(seen.map((e) => e['id'])).toEqual(ids);
     expect(seen[1]).toMatchObject({ status: 'PENDING', queue: { position: 2 } });
-    await claimOne(kind);
+    await server.worker.claim(kind);
     // The claimed task's own change, and the push for the one behind it, in either order.
     const next = [await events.next(), await events.next()];
     expect(next.find((e) => e['id'] === ids[0])).toMatchObject({ status: 'PROCESSING' });
@@ -126,7 +109,7 @@ describe('queue pushes', () => {
 
     const pushIds: string[] = [];
     for (const position of [2, 1]) {
-      await claimOne(kind);
+      await server.worker.claim(kind);
       const event = await full.next();
       expect(event.data).toMatchObject({ status: 'pending', version: 1, queue: { position } });
       expect(event.data['message']).toMatch(position === 1 ? /^Waiting: next to start/ : /^Waiting: 1 ahead/);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '@tasklane/core';
-import { FOLLOW, startTestServer, submit, TASK_FIELDS, until, type TestServer } from './test-server.ts';
+import { FOLLOW, reader, startTestServer, submit, TASK_FIELDS, until, type TestServer } from './test-server.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -10,29 +10,13 @@ afterAll(() => server.close());
 
 type Event = Record<string, any>;
 
-/** Reads one `taskUpdated` payload at a time from a graphql-ws or graphql-sse iterator. */
-function reader(iterator: AsyncIterableIterator<{ data?: Record<string, any> | null; errors?: unknown }>, field = 'taskUpdated') {
-  return {
-    async next(): Promise<Event> {
-      const result = await iterator.next();
-      if (result.done) throw new Error('subscription ended early');
-      if (result.value.errors) throw new Error(JSON.stringify(result.value.errors));
-      return result.value.data?.[field];
-    },
-    async ended(): Promise<boolean> {
-      return (await iterator.next()).done === true;
-    },
-    stop: () => iterator.return?.(),
-  };
-}
-
 async function followThroughLifecycle(kind: string, open: (id: string) => ReturnType<typeof reader>): Promise<Event[]> {
-  const worker = server.worker(kind);
+  const { worker } = server;
   const task = await submit(server, { kind, service: 'veo3' });
   const events = open(task['id']);
   const seen: Event[] = [await events.next()];
   expect(seen[0]).toMatchObject({ id: task['id'], status: 'PENDING', version: 1 });
-  const held = await worker.claim();
+  const held = await worker.claim(kind);
   seen.push(await events.next());
   expect(seen[1]).toMatchObject({ status: 'PROCESSING', attempts: 1, progress: 0 });
   await worker.progress(held, 40, 'Rendering frames');
@@ -59,7 +43,7 @@ describe('taskUpdated', () => {
   });
 
   it('follows a task over a raw SSE response from Yoga', async () => {
-    const worker = server.worker('sse_raw');
+    const { worker } = server;
     const task = await submit(server, { kind: 'sse_raw' });
     const response = await fetch(server.url, {
       method: 'POST',
@@ -77,7 +61,7 @@ describe('taskUpdated', () => {
       }
     };
     await waitFor('"PENDING"');
-    await worker.complete(await worker.claim(), {});
+    await worker.complete(await worker.claim('sse_raw'), {});
     await waitFor('event: complete');
     const payloads = [...text.matchAll(/^data: (\{.*\})$/gm)].map((m) => JSON.parse(m[1]!).data.taskUpdated.status);
     expect(payloads[0]).toBe('PENDING');
@@ -85,9 +69,9 @@ describe('taskUpdated', () => {
   });
 
   it('gives a late subscriber the current state first', async () => {
-    const worker = server.worker('ws_late');
+    const { worker } = server;
     const task = await submit(server, { kind: 'ws_late' });
-    const held = await worker.claim();
+    const held = await worker.claim('ws_late');
     await worker.progress(held, 70, 'Almost there');
     const events = reader(server.ws().iterate({ query: FOLLOW, variables: { id: task['id'] } }));
     expect(await events.next()).toMatchObject({ status: 'PROCESSING', progress: 70, message: 'Almost there', version: 3 });
@@ -116,14 +100,14 @@ describe('taskUpdated', () => {
   });
 
   it('gives subscribers of one task sharing an operation the same states, and each other selection its own shape', async () => {
-    const worker = server.worker('ws_shared');
+    const { worker } = server;
     const task = await submit(server, { kind: 'ws_shared' });
     const narrow = `subscription($id: ID!) { taskUpdated(id: $id) { status progress version } }`;
     const same = [0, 1, 2].map(() => reader(server.ws().iterate({ query: FOLLOW, variables: { id: task['id'] } })));
     const other = reader(server.ws().iterate({ query: narrow, variables: { id: task['id'] } }));
     for (const events of same) expect(await events.next()).toMatchObject({ status: 'PENDING', version: 1 });
     expect(await other.next()).toEqual({ status: 'PENDING', progress: 0, version: 1 });
-    const held = await worker.claim();
+    const held = await worker.claim('ws_shared');
     await worker.progress(held, 50, 'Half');
     await worker.complete(held, { done: true });
     const seen = await Promise.all(
@@ -163,12 +147,11 @@ describe('tasksUpdated', () => {
     // The subscription is live once the server counts it; only then can a change be expected.
     await until(() => server.ctx.feed.size.everyTask > 0, 'the dashboard subscription');
     try {
-      const worker = server.worker('dash_a');
-      const other = server.worker('dash_b');
+      const { worker } = server;
       const a = await submit(server, { kind: 'dash_a' });
       const b = await submit(server, { kind: 'dash_b' });
-      await other.claim();
-      const held = await worker.claim();
+      await worker.claim('dash_b');
+      const held = await worker.claim('dash_a');
       expect(await events.next()).toMatchObject({ id: a['id'], status: 'PROCESSING' });
       await worker.complete(held, {});
       // Only task a's changes, in version order, until it completes. (Under heavy load a resync
@@ -213,7 +196,7 @@ describe('cleanup', () => {
       return task;
     };
     try {
-      const worker = server.worker('leak');
+      const { worker } = server;
       const client = server.ws();
       // Three end by a terminal state, three by the client unsubscribing mid-stream, and one by
       // its socket closing.
@@ -225,7 +208,7 @@ describe('cleanup', () => {
         finished.push(events);
       }
       for (let i = 0; i < 3; i++) {
-        const held = await worker.claim();
+        const held = await worker.claim('leak');
         await worker.complete(held, { i });
       }
       for (const events of finished) {

@@ -1,7 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Task } from '@tasklane/core';
-import { createPool, WorkerStore, type Held } from '@tasklane/db';
-import type { TestDatabase } from '@tasklane/db/testing';
+import { createTaskDriver, type TaskDriver, type TestDatabase } from '@tasklane/db/testing';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse';
 import WebSocket from 'ws';
@@ -25,24 +23,16 @@ export interface TestServer {
   gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<GraphqlResponse<T>>;
   ws(): WsClient;
   sse(): SseClient;
-  /** A worker that claims only `kind`; give each test its own kind so claims never collide. */
-  worker(kind: string): TestWorker;
+  /** Moves tasks by hand; give each test its own kind so claims never collide. */
+  worker: TaskDriver;
   close(): Promise<void>;
-}
-
-export interface TestWorker {
-  store: WorkerStore;
-  /** Claims the one pending task of this kind (fails the test when there is none). */
-  claim(): Promise<Task & Held>;
-  progress(task: Held, percent: number, message?: string): Promise<void>;
-  complete(task: Held, result: unknown): Promise<void>;
 }
 
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const server = await startApiServer(env);
   const { db, ctx, app, origin } = server;
   const url = `${origin}/graphql`;
-  const workerPool = createPool({ connectionString: db.url, max: 4, applicationName: 'tasklane-test-worker' });
+  const worker = createTaskDriver(db.url);
   const clients: { dispose(): unknown }[] = [];
 
   return {
@@ -69,27 +59,10 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       clients.push(client);
       return client;
     },
-    worker(kind) {
-      const store = new WorkerStore(workerPool, { workerId: `test-worker-${kind}`, leaseSeconds: 300 });
-      return {
-        store,
-        async claim() {
-          const [task] = await store.claim(1, [kind], { total: 1000, perKind: {} });
-          if (!task) throw new Error(`no pending ${kind} task to claim`);
-          return { ...task, attempt: task.attempts };
-        },
-        async progress(task, percent, message) {
-          if (!(await store.progress(task, percent, message ?? null))) throw new Error(`lost ${task.id}`);
-        },
-        async complete(task, result) {
-          const done = await store.complete([{ id: task.id, attempt: task.attempt, result: result as never }]);
-          if (!done.has(task.id)) throw new Error(`could not complete ${task.id}`);
-        },
-      };
-    },
+    worker,
     async close() {
       for (const client of clients) await client.dispose();
-      await workerPool.end();
+      await worker.close();
       await server.close();
     },
   };
@@ -106,6 +79,25 @@ export async function submit(server: TestServer, input: Record<string, unknown>)
   const response = await server.gql(SUBMIT, { input });
   if (response.errors) throw new Error(JSON.stringify(response.errors));
   return response.data!.submitTask;
+}
+
+type Payload = { data?: Record<string, any> | null; errors?: unknown };
+
+/** Reads one `field` payload at a time from a graphql-ws or graphql-sse iterator. */
+export function reader(iterator: AsyncIterableIterator<Payload>, field = 'taskUpdated') {
+  return {
+    async next(): Promise<Record<string, any>> {
+      const result = await iterator.next();
+      if (result.done) throw new Error('subscription ended early');
+      if (result.value.errors) throw new Error(JSON.stringify(result.value.errors));
+      return result.value.data?.[field];
+    },
+    /** Whether the subscription ends next, with no further payload. */
+    async ended(): Promise<boolean> {
+      return (await iterator.next()).done === true;
+    },
+    stop: () => iterator.return?.(),
+  };
 }
 
 /** Resolves once `check()` is true, re-checking whenever the event loop turns (no fixed delays to tune). */

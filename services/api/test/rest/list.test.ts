@@ -68,7 +68,7 @@ describe('GET /api/v1/tasks', () => {
   it('filters by comma-separated statuses and by creation time', async () => {
     const kind = uniqueKind('filt');
     const [a, b, c] = await submitMany(kind, 3);
-    await h.worker.claim(kind, 1);
+    await h.worker.claim(kind);
     await h.worker.complete(a!, { ok: true });
     await fetch(`${h.baseUrl}/api/v1/tasks/${b}`, { method: 'DELETE' });
     const statuses = async (query: string) => ((await (await fetch(`${h.baseUrl}/api/v1/tasks?kind=${kind}&${query}`)).json()) as Item[]).map((i) => i.task_id);

@@ -78,7 +78,7 @@ describe('Retry-After', () => {
     await h.worker.claim(kind);
     // Attempt 1's backoff is 1-2 s by default; a longer base makes the wait visible in whole seconds.
     const slowRetries = new WorkerStore(h.ctx.pool, {
-      workerId: h.worker.store.workerId,
+      workerId: h.worker.workerId,
       leaseSeconds: 60,
       retryBaseSeconds: 40,
     });

@@ -143,7 +143,7 @@ describe.concurrent('the seed\'s Python clients against the live server', () => 
     const [done, failed, cancelled] = [await submit(kind), await submit(kind), await submit(kind)];
     const run = runPython('monitor_multiple_tasks', done, failed, cancelled);
     await Promise.all([polled(done), polled(failed), polled(cancelled)]);
-    const claimed = await h.worker.claim(kind, 3);
+    const claimed = await h.worker.claimMany(kind, 3);
     expect(claimed.map((t) => t.id).sort()).toEqual([done, failed, cancelled].sort());
     await h.worker.complete(done, { ok: true }, 'veo3');
     await h.worker.fail(failed, { type: 'E', message: 'nope', retryable: false });

@@ -195,7 +195,7 @@ describe('DELETE /api/v1/tasks/{task_id}', () => {
     const kind = uniqueKind('delx');
     const done = await submit(kind, { max_attempts: 1 });
     const failed = await submit(kind, { max_attempts: 1 });
-    await h.worker.claim(kind, 2);
+    await h.worker.claimMany(kind, 2);
     await h.worker.complete(done, { ok: true });
     await h.worker.fail(failed, { type: 'X', message: 'no', retryable: false });
     for (const [id, status] of [[done, 'completed'], [failed, 'failed']] as const) {
