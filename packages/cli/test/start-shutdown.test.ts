@@ -1,59 +1,9 @@
-import { chmodSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@tasklane/db';
-import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
-import { launch, readTasks, signalGroup, until, type Launched } from './launcher.ts';
+import { describe, expect, it } from 'vitest';
+import { launch, readTasks, signalGroup, until } from './launcher.ts';
+import { startSetup, status, submit, withOutput } from './start-setup.ts';
 
 describe('tasklane start, stopped with tasks running', () => {
-  let root: string;
-  const databases: TestDatabase[] = [];
-
-  beforeAll(async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'tasklane-start-'));
-    // Open to the postgres OS user when run as root, so the cluster stays in the data folder.
-    chmodSync(root, 0o755);
-  });
-  afterAll(async () => {
-    for (const database of databases) await database.drop();
-    await rm(root, { recursive: true, force: true });
-  });
-
-  /**
-   * A data folder, a port and (with DATABASE_URL) a database of its own for each test, so no test
-   * sees another's server or the tasks an earlier one released. With DATABASE_URL (CI's Postgres
-   * 15 run) the launcher must use it and start nothing; without it, it starts the embedded Postgres
-   * under TASKLANE_DATA_DIR, as a new user's machine does.
-   */
-  async function setup(extra: Record<string, string> = {}) {
-    const database = process.env.DATABASE_URL ? await createTestDatabase() : undefined;
-    if (database) databases.push(database);
-    const dataDir = await mkdtemp(path.join(root, 'data-'));
-    const port = await freePort();
-    const env = { TASKLANE_DATA_DIR: dataDir, DATABASE_URL: database?.url, PORT: String(port), ...extra };
-    return { dataDir, databaseUrl: database?.url, port, base: `http://127.0.0.1:${port}`, env };
-  }
-
-  async function submit(base: string, input: Record<string, unknown>, kind = 'image'): Promise<string> {
-    const response = await fetch(`${base}/api/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind, input }) });
-    expect(response.status).toBe(202);
-    return ((await response.json()) as { task_id: string }).task_id;
-  }
-
-  async function status(base: string, id: string): Promise<string> {
-    return ((await (await fetch(`${base}/api/v1/tasks/${id}`)).json()) as { status: string }).status;
-  }
-
-  async function withOutput<T>(launched: Launched[], run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      for (const one of launched) if (one.child.exitCode === null) signalGroup(one, 'SIGKILL');
-      throw new Error(`${(error as Error).message}\n--- launcher output ---\n${launched.map((l) => l.output().slice(-4000)).join('\n---\n')}`);
-    }
-  }
+  const setup = startSetup();
 
   it.each(['SIGINT', 'SIGTERM'] as const)(
     'on %s to its process group with tasks running: the worker finishes or releases them, then the API stops, then Postgres',
@@ -104,5 +54,4 @@ describe('tasklane start, stopped with tasks running', () => {
       expect(rows).toEqual(ids.sort().map((id) => ({ id, status: 'pending', attempts: 0 })));
     });
   }, 240_000);
-
 });

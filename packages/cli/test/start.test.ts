@@ -1,14 +1,13 @@
-import { chmodSync, existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { freePort } from '@tasklane/db';
-import { createTestDatabase, type TestDatabase } from '@tasklane/db/testing';
-import { launch, processGroup, processGroupOf, signalGroup, until, type Launched } from './launcher.ts';
+import { launch, processGroup, processGroupOf, signalGroup, until } from './launcher.ts';
+import { startSetup, status, submit, withOutput } from './start-setup.ts';
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -19,48 +18,7 @@ function canEnter(dir: string): boolean {
 }
 
 describe('tasklane start', () => {
-  let root: string;
-  let database: TestDatabase | undefined;
-
-  beforeAll(async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'tasklane-start-'));
-    // Open to the postgres OS user when run as root, so the cluster stays in the data folder.
-    chmodSync(root, 0o755);
-    // With DATABASE_URL (CI's Postgres 15 run) the launcher must use it and start nothing; without
-    // it, it starts the embedded Postgres under TASKLANE_DATA_DIR, as a new user's machine does.
-    database = process.env.DATABASE_URL ? await createTestDatabase() : undefined;
-  });
-  afterAll(async () => {
-    await database?.drop();
-    await rm(root, { recursive: true, force: true });
-  });
-
-  /** A data folder and port of its own for each test, so no test sees another's server. */
-  async function setup(extra: Record<string, string> = {}, parent = root) {
-    const dataDir = await mkdtemp(path.join(parent, parent === root ? 'data-' : '.tasklane-test-'));
-    const port = await freePort();
-    const env = { TASKLANE_DATA_DIR: dataDir, DATABASE_URL: database?.url, PORT: String(port), ...extra };
-    return { dataDir, port, base: `http://127.0.0.1:${port}`, env };
-  }
-
-  async function submit(base: string, input: Record<string, unknown>, kind = 'image'): Promise<string> {
-    const response = await fetch(`${base}/api/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind, input }) });
-    expect(response.status).toBe(202);
-    return ((await response.json()) as { task_id: string }).task_id;
-  }
-
-  async function status(base: string, id: string): Promise<string> {
-    return ((await (await fetch(`${base}/api/v1/tasks/${id}`)).json()) as { status: string }).status;
-  }
-
-  async function withOutput<T>(launched: Launched[], run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      for (const one of launched) if (one.child.exitCode === null) signalGroup(one, 'SIGKILL');
-      throw new Error(`${(error as Error).message}\n--- launcher output ---\n${launched.map((l) => l.output().slice(-4000)).join('\n---\n')}`);
-    }
-  }
+  const setup = startSetup();
 
   it('says "started" only once the API answers, logs one JSON format from every process, and finds its tasks after a restart', async () => {
     // In the project, as `.tasklane` is: in CI's clone inside a 0700 folder, as root, the postgres
