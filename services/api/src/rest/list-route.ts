@@ -13,6 +13,7 @@ type Query = Record<string, string | string[] | undefined>;
 
 /** The page size's bounds and default, as the `limit` parameter declares them. */
 const LIMIT = listParameters.limit.schema;
+// Digits only (no sign, exponent or spaces), and no more of them than the maximum has.
 const LIMIT_DIGITS = new RegExp(`^\\d{1,${String(LIMIT.maximum).length}}$`);
 const ORDERS: readonly string[] = listParameters.order.schema.enum;
 

@@ -1,6 +1,6 @@
 import { KIND_PATTERN, MAX_SERVICE_LENGTH } from '@tasklane/core';
 import { MAX_WAIT_SECONDS } from './polling.ts';
-import { jsonContent as json, problemContent, problemResponse as problem, schemaRef } from './openapi-parts.ts';
+import { jsonContent as json, problemRef, problemResponse as problem, schemaRef } from './openapi-parts.ts';
 
 /**
  * The worker protocol's operations and body schemas (docs/worker-protocol.md explains it); the
@@ -29,7 +29,7 @@ const leaseLost = {
     'Nothing was changed; `task_status` says what the task is now. Stop working on it.',
   content: {
     'application/problem+json': {
-      schema: problemContent['application/problem+json'].schema,
+      schema: problemRef,
       example: {
         type: 'https://tasklane.dev/problems/lease-lost',
         title: 'This worker no longer holds the task',
