@@ -4,6 +4,8 @@ import { attemptHistories, pushedPlace, queuePlaces } from '@tasklane/db';
 import type { AppContext } from '../app-context.ts';
 import { openRestSubscription } from '../rate-limit/rest-rate-limit.ts';
 import { HttpProblem } from './problem.ts';
+import { eventsViewParameter, taskEventsOperation } from './push-contract.ts';
+import { contract } from './route-contract.ts';
 
 export interface TaskEventsOptions {
   /** Interval of the `: keep-alive` comment that keeps proxies from closing an idle stream. @default 15000 */
@@ -43,11 +45,12 @@ async function eventOf(ctx: AppContext, task: Task, full: boolean): Promise<stri
 }
 
 export function registerTaskEvents(api: FastifyInstance, ctx: AppContext, { keepAliveMs = 15_000 }: TaskEventsOptions = {}): void {
-  const options = { config: { corsRequestHeaders: ['last-event-id'] } };
+  const options = contract(taskEventsOperation, { corsRequestHeaders: ['last-event-id'] });
+  const views: readonly (string | undefined)[] = eventsViewParameter.schema.enum;
   api.get<{ Params: { task_id: string }; Querystring: { view?: string } }>('/v1/tasks/:task_id/events', options, async (request, reply) => {
     const id = request.params.task_id;
     const view = request.query.view;
-    if (view !== undefined && view !== 'full') throw HttpProblem.invalid('view', 'must be "full", or left out for the seed\'s keys only');
+    if (view !== undefined && !views.includes(view)) throw HttpProblem.invalid('view', 'must be "full", or left out for the seed\'s keys only');
     const full = view === 'full';
     if (!isTaskId(id)) throw HttpProblem.taskNotFound(id);
     const { scope } = request.caller;

@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { formatTimestamp } from '@tasklane/core';
 import type { AppContext } from '../app-context.ts';
 import { setKindPaused, type KindState } from '../kind-pause.ts';
+import { pauseKindOperation, resumeKindOperation } from './kind-contract.ts';
+import { contract } from './route-contract.ts';
 import { JSON_CONTENT_TYPE } from './send-task.ts';
 
 interface KindParams {
@@ -37,10 +39,10 @@ function sendKind(reply: FastifyReply, state: KindState): FastifyReply {
 
 /** Pausing and resuming a kind for the whole cluster (admin keys only). */
 export function registerKindRoutes(api: FastifyInstance, ctx: AppContext): void {
-  api.post<{ Params: KindParams }>('/v1/kinds/:kind/pause', async (request, reply) =>
+  api.post<{ Params: KindParams }>('/v1/kinds/:kind/pause', contract(pauseKindOperation), async (request, reply) =>
     sendKind(reply, await setKindPaused(ctx, request.caller, request.params.kind, true)),
   );
-  api.post<{ Params: KindParams }>('/v1/kinds/:kind/resume', async (request, reply) =>
+  api.post<{ Params: KindParams }>('/v1/kinds/:kind/resume', contract(resumeKindOperation), async (request, reply) =>
     sendKind(reply, await setKindPaused(ctx, request.caller, request.params.kind, false)),
   );
 }

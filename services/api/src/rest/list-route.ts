@@ -1,15 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import { TASK_STATUSES, ValidationError, isTaskStatus, isValidKind, validateMetadata, type TaskStatus } from '@tasklane/core';
-import { MAX_LIST_LIMIT, type ListFilter } from '@tasklane/db';
+import type { ListFilter } from '@tasklane/db';
 import type { AppContext } from '../app-context.ts';
 import { presentedMessages } from '../no-worker-message.ts';
+import { listOperation, listParameters } from './list-contract.ts';
 import { HttpProblem } from './problem.ts';
+import { contract } from './route-contract.ts';
 import { JSON_CONTENT_TYPE } from './send-task.ts';
 import { taskListItem } from '@tasklane/core';
 
 type Query = Record<string, string | string[] | undefined>;
 
-export const DEFAULT_LIST_LIMIT = 100;
+/** The page size's bounds and default, as the `limit` parameter declares them. */
+const LIMIT = listParameters.limit.schema;
+// Digits only (no sign, exponent or spaces), and no more of them than the maximum has.
+const LIMIT_DIGITS = new RegExp(`^\\d{1,${String(LIMIT.maximum).length}}$`);
+const ORDERS: readonly string[] = listParameters.order.schema.enum;
 
 // RFC 3339 date-time with an explicit offset; `+` decodes to a space in query strings, so a space
 // stands for it (`2026-01-11T10:30:00 01:00` is what a client that forgot to encode `+` sends).
@@ -41,7 +47,10 @@ function dateTime(query: Query, name: string): Date | undefined {
   return date;
 }
 
-/** Reads and checks every list parameter; each problem names its parameter and the rule. */
+/**
+ * Reads and checks every list parameter; each problem names its parameter and the rule. The
+ * bounds, default and allowed values are the parameters' schemas (list-contract.ts).
+ */
 export function parseListQuery(query: Query): ListFilter {
   const status = csv(query, 'status');
   for (const s of status ?? []) {
@@ -52,13 +61,13 @@ export function parseListQuery(query: Query): ListFilter {
     if (!isValidKind(k)) throw HttpProblem.invalid('kind', `"${k}" is not a kind (1-32 lowercase letters, digits or _, starting with a letter)`);
   }
   const rawLimit = once(query, 'limit');
-  let limit = DEFAULT_LIST_LIMIT;
+  let limit: number = LIMIT.default;
   if (rawLimit !== undefined) {
-    limit = /^\d{1,4}$/.test(rawLimit) ? Number(rawLimit) : NaN;
-    if (!(limit >= 1 && limit <= MAX_LIST_LIMIT)) throw HttpProblem.invalid('limit', `must be a whole number from 1 to ${MAX_LIST_LIMIT}`);
+    limit = LIMIT_DIGITS.test(rawLimit) ? Number(rawLimit) : NaN;
+    if (!(limit >= LIMIT.minimum && limit <= LIMIT.maximum)) throw HttpProblem.invalid('limit', `must be a whole number from ${LIMIT.minimum} to ${LIMIT.maximum}`);
   }
-  const order = once(query, 'order');
-  if (order !== undefined && order !== 'asc' && order !== 'desc') throw HttpProblem.invalid('order', 'must be asc or desc');
+  const order = once(query, 'order') as ListFilter['order'];
+  if (order !== undefined && !ORDERS.includes(order)) throw HttpProblem.invalid('order', `must be ${ORDERS.join(' or ')}`);
   const cursor = once(query, 'cursor');
   const metadata = metadataFilter(query);
   if (cursor !== undefined && cursor === '') throw HttpProblem.invalid('cursor', 'must not be empty');
@@ -108,7 +117,7 @@ function nextLink(rawUrl: string, cursor: string): string {
  * header (RFC 8288), so the body stays exactly what legacy clients parse.
  */
 export function registerListRoute(api: FastifyInstance, ctx: AppContext): void {
-  api.get<{ Querystring: Query }>('/v1/tasks', async (request, reply) => {
+  api.get<{ Querystring: Query }>('/v1/tasks', contract(listOperation), async (request, reply) => {
     const filter = parseListQuery(request.query);
     let page;
     try {

@@ -1,13 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import { TASK_STATUSES, ValidationError, isTaskId, isTaskStatus, isValidKind, validateMetadata, type TaskStatus } from '@tasklane/core';
-import { MAX_BULK_LIMIT, type BulkFilter, type BulkPage, type BulkResult } from '@tasklane/db';
+import type { BulkFilter, BulkPage, BulkResult } from '@tasklane/db';
 import type { AppContext } from '../app-context.ts';
 import { chargeRestSubmissions } from '../rate-limit/rest-rate-limit.ts';
+import { bulkRequestSchema, cancelTasksOperation, retryTaskOperation, retryTasksOperation } from './operations-contract.ts';
 import { HttpProblem } from './problem.ts';
+import { contract } from './route-contract.ts';
 import { sendTask } from './send-task.ts';
 
-/** The bulk body's fields; anything else is refused so that a misspelt filter does not widen the action. */
-const BULK_FIELDS = new Set(['status', 'kind', 'created_after', 'created_before', 'metadata', 'limit', 'cursor']);
+/** The bulk body's fields (its schema's); anything else is refused so that a misspelt filter does not widen the action. */
+const BULK_FIELDS: ReadonlySet<string> = new Set(Object.keys(bulkRequestSchema.properties));
+/** A page's size: its bounds and default, as the schema declares them. */
+const LIMIT = bulkRequestSchema.properties.limit;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -56,9 +60,9 @@ export function parseBulkBody(body: unknown): { filter: BulkFilter; page: BulkPa
     if (error instanceof ValidationError) throw HttpProblem.invalid(error.field, error.rule);
     throw error;
   }
-  const limit = body.limit ?? MAX_BULK_LIMIT;
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_BULK_LIMIT) {
-    throw HttpProblem.invalid('limit', `must be a whole number from 1 to ${MAX_BULK_LIMIT}`);
+  const limit = body.limit ?? LIMIT.default;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < LIMIT.minimum || limit > LIMIT.maximum) {
+    throw HttpProblem.invalid('limit', `must be a whole number from ${LIMIT.minimum} to ${LIMIT.maximum}`);
   }
   const cursor = body.cursor ?? undefined;
   if (cursor !== undefined && (typeof cursor !== 'string' || cursor === '')) throw HttpProblem.invalid('cursor', 'must be the next_cursor of the previous answer');
@@ -93,7 +97,7 @@ async function bulk(run: () => Promise<BulkResult>): Promise<BulkResult> {
  * acts on its own tasks only; an admin key on everyone's.
  */
 export function registerOperationsRoutes(api: FastifyInstance, ctx: AppContext): void {
-  api.post<{ Params: { task_id: string } }>('/v1/tasks/:task_id/retry', async (request, reply) => {
+  api.post<{ Params: { task_id: string } }>('/v1/tasks/:task_id/retry', contract(retryTaskOperation), async (request, reply) => {
     const id = request.params.task_id;
     if (!isTaskId(id)) throw HttpProblem.taskNotFound(id);
     // A re-run is a new task: it counts against the submission rate like any other.
@@ -103,13 +107,13 @@ export function registerOperationsRoutes(api: FastifyInstance, ctx: AppContext):
     return sendTask(reply, task, 202);
   });
 
-  api.post('/v1/tasks/cancel', async (request, reply) => {
+  api.post('/v1/tasks/cancel', contract(cancelTasksOperation), async (request, reply) => {
     const { filter, page } = parseBulkBody(request.body);
     const result = await bulk(() => ctx.operations.cancelMatching({ ...filter, ...request.caller.scope }, page));
     return reply.code(200).send(bulkBody(result));
   });
 
-  api.post('/v1/tasks/retry', async (request, reply) => {
+  api.post('/v1/tasks/retry', contract(retryTasksOperation), async (request, reply) => {
     const { filter, page } = parseBulkBody(request.body);
     const result = await bulk(() =>
       ctx.operations.retryMatching({ ...filter, ...request.caller.scope }, page, (count) =>

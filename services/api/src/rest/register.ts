@@ -2,14 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../app-context.ts';
 import { authHook, decorateCaller } from '../auth/rest-auth.ts';
 import { registerRestBodyParsers } from './body-parsers.ts';
-import { renderDocsPage } from './docs-page.ts';
 import { registerTaskEvents } from './events-sse.ts';
 import { registerKindRoutes } from './kind-routes.ts';
 import { registerListRoute } from './list-route.ts';
 import { registerOperationsRoutes } from './operations-routes.ts';
-import { openApiDocument, openApiJson } from './openapi.ts';
+import { collectRestRoutes, registerOpenApiRoutes } from './openapi.ts';
 import { problem, restErrorHandler, sendProblem } from './problem.ts';
-import { JSON_CONTENT_TYPE } from './send-task.ts';
+import { taskSocketPaths } from './push-contract.ts';
 import { registerStreamTokenRoute } from './stream-token-route.ts';
 import { registerSubmitRoute } from './submit-route.ts';
 import { registerTaskRoutes } from './task-routes.ts';
@@ -32,19 +31,19 @@ export async function registerRest(app: FastifyInstance, ctx: AppContext): Promi
         const path = request.url.split('?')[0] ?? request.url;
         sendProblem(reply, problem('not-found', `No route ${request.method} ${path.slice(0, 200)}`, { code: 'NOT_FOUND' }));
       });
-      registerTaskRoutes(api, ctx);
+      // Before any route: every route's declared operation becomes a path of the document.
+      const routes = collectRestRoutes(api);
       registerSubmitRoute(api, ctx);
       registerListRoute(api, ctx);
       registerOperationsRoutes(api, ctx);
       registerKindRoutes(api, ctx);
+      registerTaskRoutes(api, ctx);
       registerTaskEvents(api, ctx);
       registerStreamTokenRoute(api, ctx);
       registerWebhookRoutes(api, ctx);
       registerWorkerRoutes(api, ctx);
-
-      const docsPage = renderDocsPage(openApiDocument);
-      api.get('/v1/openapi.json', (_request, reply) => reply.header('content-type', JSON_CONTENT_TYPE).send(openApiJson));
-      api.get('/docs', (_request, reply) => reply.header('content-type', 'text/html; charset=utf-8').send(docsPage));
+      // Last, so the document holds every route; the socket is routed outside `/api`.
+      registerOpenApiRoutes(api, routes, taskSocketPaths);
     },
     { prefix: '/api' },
   );

@@ -3,6 +3,8 @@ import { isTaskId } from '@tasklane/core';
 import type { AppContext } from '../app-context.ts';
 import { AUTH_OFF_KEY_ID, mintStreamToken, STREAM_TOKEN_SECONDS } from '../auth/stream-token.ts';
 import { HttpProblem } from './problem.ts';
+import { streamTokenOperation } from './push-contract.ts';
+import { contract } from './route-contract.ts';
 import { JSON_CONTENT_TYPE } from './send-task.ts';
 
 /** With `AUTH=off` the events route asks for no token; the one given out then proves nothing. */
@@ -15,7 +17,7 @@ const NO_KEY = Buffer.alloc(32);
  * histories); what a leaked token gives is a minute of reading one task.
  */
 export function registerStreamTokenRoute(api: FastifyInstance, ctx: AppContext): void {
-  api.post<{ Params: { task_id: string } }>('/v1/tasks/:task_id/stream-token', async (request, reply) => {
+  api.post<{ Params: { task_id: string } }>('/v1/tasks/:task_id/stream-token', contract(streamTokenOperation), async (request, reply) => {
     const id = request.params.task_id;
     if (!isTaskId(id)) throw HttpProblem.taskNotFound(id);
     const { scope, keyId } = request.caller;

@@ -1,20 +1,35 @@
 import type { FastifyInstance } from 'fastify';
-import { ValidationError, type JsonValue, type NewTask } from '@tasklane/core';
+import { MAX_IDEMPOTENCY_KEY_LENGTH, ValidationError, type JsonValue, type NewTask } from '@tasklane/core';
 import type { AppContext } from '../app-context.ts';
 import { chargeRestSubmissions } from '../rate-limit/rest-rate-limit.ts';
 import { HttpProblem } from './problem.ts';
+import { contract } from './route-contract.ts';
 import { sendTask } from './send-task.ts';
+import { submitOperation, submitRequestSchema } from './submit-contract.ts';
 import { tracedSubmit } from '../trace-submit.ts';
 
+/** A property schema, as far as the checks here read it. */
+interface PropertySchema {
+  readonly type?: unknown;
+  readonly examples?: readonly unknown[];
+  readonly description?: string;
+  readonly $ref?: string;
+}
+const SUBMIT_PROPERTIES: Readonly<Record<string, PropertySchema>> = submitRequestSchema.properties;
 /** The submit body's fields; anything else is refused so that a misspelt option is not ignored. */
-const SUBMIT_FIELDS = new Set(['kind', 'input', 'service', 'priority', 'max_attempts', 'webhook', 'metadata']);
+const SUBMIT_FIELDS: ReadonlySet<string> = new Set(Object.keys(SUBMIT_PROPERTIES));
+/** Whole-number fields, refused here when of another type; the store checks their range. */
+const INTEGER_FIELDS = Object.keys(SUBMIT_PROPERTIES).filter((field) => SUBMIT_PROPERTIES[field]!.type === 'integer');
 
 /** The store validates with its own (camelCase) names; REST clients know these. */
 const REST_FIELD_NAMES: Record<string, string> = { maxAttempts: 'max_attempts', idempotencyKey: 'Idempotency-Key' };
 
+const PRINTABLE_KEY = new RegExp(`^[\\x20-\\x7e]{1,${MAX_IDEMPOTENCY_KEY_LENGTH}}$`);
+
 /**
  * The `Idempotency-Key` value. The IETF draft makes it a Structured Field string (`"abc"`); bare
- * tokens are accepted too, as most clients send them. Either way: printable ASCII, 1-255 chars.
+ * tokens are accepted too, as most clients send them. Either way: 1 to MAX_IDEMPOTENCY_KEY_LENGTH
+ * printable ASCII characters.
  */
 export function parseIdempotencyKey(header: string | string[] | undefined): string | null {
   if (header === undefined) return null;
@@ -27,8 +42,8 @@ export function parseIdempotencyKey(header: string | string[] | undefined): stri
     }
     key = inner.replace(/\\(["\\])/g, '$1');
   }
-  if (!/^[\x20-\x7e]{1,255}$/.test(key)) {
-    throw HttpProblem.invalid('Idempotency-Key', 'must be 1-255 printable ASCII characters');
+  if (!PRINTABLE_KEY.test(key)) {
+    throw HttpProblem.invalid('Idempotency-Key', `must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters`);
   }
   return key;
 }
@@ -37,14 +52,20 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Turns the JSON body into a store submission, naming the first field that is wrong. */
+/**
+ * Turns the JSON body into a store submission, naming the first field that is wrong: the fields,
+ * the required ones and the types checked here are the body schema's (submit-contract.ts); the
+ * store checks each value against the same constants the schema's limits come from.
+ */
 function toNewTask(body: unknown, idempotencyKey: string | null): NewTask {
   if (!isObject(body)) throw HttpProblem.invalid('body', 'must be a JSON object such as {"kind": "video", "input": {...}}');
   for (const field of Object.keys(body)) {
     if (!SUBMIT_FIELDS.has(field)) throw HttpProblem.invalid(field, `is not a submit field (allowed: ${[...SUBMIT_FIELDS].join(', ')})`);
   }
-  if (body.kind === undefined) throw HttpProblem.invalid('kind', 'is required, e.g. "video"');
-  for (const field of ['priority', 'max_attempts'] as const) {
+  for (const field of submitRequestSchema.required) {
+    if (body[field] === undefined) throw HttpProblem.invalid(field, `is required, e.g. ${JSON.stringify(SUBMIT_PROPERTIES[field]!.examples?.[0])}`);
+  }
+  for (const field of INTEGER_FIELDS) {
     const value = body[field];
     if (value !== undefined && value !== null && typeof value !== 'number') throw HttpProblem.invalid(field, 'must be a whole number');
   }
@@ -69,7 +90,7 @@ function toNewTask(body: unknown, idempotencyKey: string | null): NewTask {
  * plus `Idempotent-Replayed: true`; the same key with another body is a 422 problem.
  */
 export function registerSubmitRoute(api: FastifyInstance, ctx: AppContext): void {
-  api.post('/v1/tasks', { config: { corsRequestHeaders: ['idempotency-key'] } }, async (request, reply) => {
+  api.post('/v1/tasks', contract(submitOperation, { corsRequestHeaders: ['idempotency-key'] }), async (request, reply) => {
     const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
     const submission = toNewTask(request.body, idempotencyKey);
     // After validation (a malformed request costs nothing), before the write (a refused one stores nothing).

@@ -4,13 +4,19 @@ import { TaskNotCancellableError, TaskNotFoundError, isTaskId, isTerminal, type 
 import { attemptHistories, queuePlaces, type Scope } from '@tasklane/db';
 import type { AppContext } from '../app-context.ts';
 import { parseWait, versionFromIfNoneMatch } from './polling.ts';
+import { openApiComponents } from './openapi-components.ts';
 import { HttpProblem, problem, sendProblem } from './problem.ts';
+import { contract } from './route-contract.ts';
 import { JSON_CONTENT_TYPE, sendTask } from './send-task.ts';
 import { cancelledBody, fullTaskBody } from '@tasklane/core';
+import { cancelTaskOperation, getTaskOperation } from './task-contract.ts';
 
 interface TaskParams {
   task_id: string;
 }
+
+/** The views `?view=` names, as its parameter declares them. */
+const VIEWS: readonly (string | undefined)[] = openApiComponents.parameters.View.schema.enum;
 
 /**
  * Waits until the task's version passes `afterVersion`, for at most `seconds`, or until the client
@@ -41,12 +47,12 @@ async function waitForNewer(
 export function registerTaskRoutes(api: FastifyInstance, ctx: AppContext): void {
   // The hot path: one indexed read, one hand-built JSON string. Ids that cannot be ours are
   // answered as unknown without touching the database.
-  const getOptions = { config: { corsRequestHeaders: ['if-none-match'] } };
+  const getOptions = contract(getTaskOperation, { corsRequestHeaders: ['if-none-match'] });
   api.get<{ Params: TaskParams; Querystring: { wait?: string; view?: string } }>('/v1/tasks/:task_id', getOptions, async (request, reply) => {
     const id = request.params.task_id;
     const wait = parseWait(request.query.wait);
     const view = request.query.view;
-    if (view !== undefined && view !== 'full') throw HttpProblem.invalid('view', 'must be "full", or left out for the seed\'s keys only');
+    if (view !== undefined && !VIEWS.includes(view)) throw HttpProblem.invalid('view', 'must be "full", or left out for the seed\'s keys only');
     if (!isTaskId(id)) throw HttpProblem.taskNotFound(id);
     const { scope } = request.caller;
     let task = await ctx.store.get(id, scope);
@@ -71,7 +77,7 @@ export function registerTaskRoutes(api: FastifyInstance, ctx: AppContext): void 
     return sendTask(reply, shown, 200, ifNoneMatch, JSON.stringify(fullTaskBody(shown, place, attempts)));
   });
 
-  api.delete<{ Params: TaskParams }>('/v1/tasks/:task_id', async (request, reply) => {
+  api.delete<{ Params: TaskParams }>('/v1/tasks/:task_id', contract(cancelTaskOperation), async (request, reply) => {
     const id = request.params.task_id;
     const notFound = () =>
       // The seed's members ride along so a legacy client reading `success` sees false, not a KeyError.

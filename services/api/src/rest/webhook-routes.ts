@@ -2,8 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isTaskId } from '@tasklane/core';
 import type { AppContext } from '../app-context.ts';
 import { HttpProblem } from './problem.ts';
+import { contract } from './route-contract.ts';
 import { JSON_CONTENT_TYPE } from './send-task.ts';
 import { deliveryBody, secretBody, webhookLogBody } from './webhook-body.ts';
+import { redeliverOperation, rotateWebhookSecretOperation, taskWebhooksOperation, webhookSecretOperation } from './webhook-contract.ts';
 
 interface TaskParams {
   task_id: string;
@@ -24,27 +26,27 @@ function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyRe
 
 /** The webhook secret of the caller's owner, and each task's delivery log and redelivery. */
 export function registerWebhookRoutes(api: FastifyInstance, ctx: AppContext): void {
-  api.get<{ Querystring: { owner?: string } }>('/v1/webhooks/secret', async (request, reply) => {
+  api.get<{ Querystring: { owner?: string } }>('/v1/webhooks/secret', contract(webhookSecretOperation), async (request, reply) => {
     const owner = secretOwner(request);
     // A secret: never kept by a cache on the way.
     reply.header('cache-control', 'no-store');
     return sendJson(reply, 200, secretBody(owner, await ctx.webhooks.secret(owner)));
   });
 
-  api.post<{ Querystring: { owner?: string } }>('/v1/webhooks/secret/rotate', async (request, reply) => {
+  api.post<{ Querystring: { owner?: string } }>('/v1/webhooks/secret/rotate', contract(rotateWebhookSecretOperation), async (request, reply) => {
     const owner = secretOwner(request);
     reply.header('cache-control', 'no-store');
     return sendJson(reply, 200, secretBody(owner, await ctx.webhooks.rotateSecret(owner)));
   });
 
-  api.get<{ Params: TaskParams }>('/v1/tasks/:task_id/webhooks', async (request, reply) => {
+  api.get<{ Params: TaskParams }>('/v1/tasks/:task_id/webhooks', contract(taskWebhooksOperation), async (request, reply) => {
     const id = request.params.task_id;
     const task = isTaskId(id) ? await ctx.store.get(id, request.caller.scope) : undefined;
     if (!task) throw HttpProblem.taskNotFound(id);
     return sendJson(reply, 200, webhookLogBody(task, await ctx.webhooks.deliveries(id)));
   });
 
-  api.post<{ Params: TaskParams }>('/v1/tasks/:task_id/webhooks/redeliver', async (request, reply) => {
+  api.post<{ Params: TaskParams }>('/v1/tasks/:task_id/webhooks/redeliver', contract(redeliverOperation), async (request, reply) => {
     const id = request.params.task_id;
     const task = isTaskId(id) ? await ctx.store.get(id, request.caller.scope) : undefined;
     if (!task) throw HttpProblem.taskNotFound(id);

@@ -5,7 +5,9 @@ import type { AppContext } from '../app-context.ts';
 import { ForbiddenError } from '../auth/forbidden-error.ts';
 import { HttpWorkers } from '../workers/http-workers.ts';
 import { problemFromError, sendProblem } from './problem.ts';
+import { contract } from './route-contract.ts';
 import { JSON_CONTENT_TYPE } from './send-task.ts';
+import { claimOperation, completeOperation, failOperation, heartbeatOperation, progressOperation, releaseOperation } from './worker-contract.ts';
 import { parseClaim, parseComplete, parseFail, parseHeartbeat, parseProgress, parseRelease, parseWorkerId } from './worker-bodies.ts';
 
 interface WorkerParams {
@@ -67,7 +69,7 @@ export function registerWorkerRoutes(api: FastifyInstance, ctx: AppContext): voi
     return sendProblem(reply, { ...body, task_id: id, task_status: task?.status ?? null });
   };
 
-  api.post<{ Params: WorkerParams }>('/v1/workers/:worker_id/claim', async (request, reply) => {
+  api.post<{ Params: WorkerParams }>('/v1/workers/:worker_id/claim', contract(claimOperation), async (request, reply) => {
     const store = storeFor(request);
     const claim = parseClaim(request.body);
     const allowed = request.caller.worker!.kinds;
@@ -85,20 +87,20 @@ export function registerWorkerRoutes(api: FastifyInstance, ctx: AppContext): voi
     return send(reply, { lease_seconds: ctx.workers.leaseSeconds, tasks: tasks.map(claimedTaskBody) });
   });
 
-  api.post<{ Params: WorkerParams }>('/v1/workers/:worker_id/heartbeat', async (request, reply) => {
+  api.post<{ Params: WorkerParams }>('/v1/workers/:worker_id/heartbeat', contract(heartbeatOperation), async (request, reply) => {
     const store = storeFor(request);
     const { held, wait } = parseHeartbeat(request.body);
     const report = await ctx.workers.heartbeat(store, held, wait, clientGone(reply));
     return send(reply, { lease_seconds: ctx.workers.leaseSeconds, ...report });
   });
 
-  api.post<{ Params: WorkerParams }>('/v1/workers/:worker_id/release', async (request, reply) => {
+  api.post<{ Params: WorkerParams }>('/v1/workers/:worker_id/release', contract(releaseOperation), async (request, reply) => {
     const store = storeFor(request);
     const held = parseRelease(request.body);
     return send(reply, { released: await store.release(held) });
   });
 
-  api.post<{ Params: TaskParams }>('/v1/workers/:worker_id/tasks/:task_id/progress', async (request, reply) => {
+  api.post<{ Params: TaskParams }>('/v1/workers/:worker_id/tasks/:task_id/progress', contract(progressOperation), async (request, reply) => {
     const store = storeFor(request);
     const { attempt, progress, message } = parseProgress(request.body);
     const id = request.params.task_id;
@@ -106,7 +108,7 @@ export function registerWorkerRoutes(api: FastifyInstance, ctx: AppContext): voi
     return send(reply, { task_id: id, status: 'processing' });
   });
 
-  api.post<{ Params: TaskParams }>('/v1/workers/:worker_id/tasks/:task_id/complete', async (request, reply) => {
+  api.post<{ Params: TaskParams }>('/v1/workers/:worker_id/tasks/:task_id/complete', contract(completeOperation), async (request, reply) => {
     const store = storeFor(request);
     const { attempt, result, service } = parseComplete(request.body);
     const id = request.params.task_id;
@@ -114,7 +116,7 @@ export function registerWorkerRoutes(api: FastifyInstance, ctx: AppContext): voi
     return send(reply, { task_id: id, status: 'completed' });
   });
 
-  api.post<{ Params: TaskParams }>('/v1/workers/:worker_id/tasks/:task_id/fail', async (request, reply) => {
+  api.post<{ Params: TaskParams }>('/v1/workers/:worker_id/tasks/:task_id/fail', contract(failOperation), async (request, reply) => {
     const store = storeFor(request);
     const { attempt, error, progress } = parseFail(request.body);
     const id = request.params.task_id;
