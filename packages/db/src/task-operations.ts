@@ -3,6 +3,7 @@ import { TaskNotFoundError, TaskNotRetryableError, isTaskId, newTaskId, type Tas
 import { announce, type ChangeListener, type ChangePublishing } from './change-publisher.ts';
 import { TaskStore, type ListFilter, type Scope } from './task-store.ts';
 import { toTask, type TaskRow } from './task-row.ts';
+import { MESSAGE_SQL } from './status-message-sql.ts';
 
 /** Most tasks one bulk call acts on; the answer's cursor continues from there. */
 export const MAX_BULK_LIMIT = 1000;
@@ -72,7 +73,7 @@ export class TaskOperations {
     // Status checked again here: a task may have finished since the page was read.
     const { rows } = await this.pool.query<{ id: string; version: string; status: TaskStatus }>(
       `update tasklane.tasks
-         set status = 'cancelled', message = 'Task cancelled', finished_at = now(), lease_owner = null
+         set status = 'cancelled', message = ${MESSAGE_SQL.cancelled}, finished_at = now(), lease_owner = null
        where id = any($1::text[]) and status in ('pending', 'processing')
        returning id, version, status`,
       [open],
@@ -111,7 +112,7 @@ export class TaskOperations {
        )
        insert into tasklane.tasks
          (id, kind, service, owner, status, message, input, priority, run_at, max_attempts, metadata, retried_from)
-       select m.new_id, t.kind, t.service, t.owner, 'pending', 'Task queued', t.input, t.priority, now(), t.max_attempts,
+       select m.new_id, t.kind, t.service, t.owner, 'pending', ${MESSAGE_SQL.pending}, t.input, t.priority, now(), t.max_attempts,
               t.metadata, t.id
        from source t
        join unnest($1::text[], $2::text[]) as m(source, new_id) on m.source = t.id

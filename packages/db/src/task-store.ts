@@ -26,6 +26,7 @@ import { decodeCursor, encodeCursor } from './cursor.ts';
 import { announce, type ChangeListener, type ChangePublishing } from './change-publisher.ts';
 import type { KindCheck } from './kind-registry.ts';
 import { runStatement } from './statements.ts';
+import { MESSAGE_SQL } from './status-message-sql.ts';
 
 export interface SubmitResult {
   task: Task;
@@ -265,7 +266,7 @@ export class TaskStore {
          insert into tasklane.tasks
            (id, kind, service, owner, status, message, input, priority, run_at, max_attempts, idempotency_key, request_hash,
             webhook, metadata, trace_parent, fair_rank)
-         select x.id, x.kind, x.service, $3::text, 'pending', 'Task queued', x.input::jsonb, x.priority, x.run_at,
+         select x.id, x.kind, x.service, $3::text, 'pending', ${MESSAGE_SQL.pending}, x.input::jsonb, x.priority, x.run_at,
                 x.max_attempts, x.idempotency_key, x.request_hash, x.webhook, x.metadata, x.trace_parent, due.fair_rank
          from x left join due using (id)
          on conflict (owner, idempotency_key) where idempotency_key is not null do nothing
@@ -401,7 +402,7 @@ export class TaskStore {
   async cancel(id: string, scope: Scope = {}): Promise<CancelResult> {
     const { rows } = await this.pool.query<TaskRow>(
       `update tasklane.tasks
-         set status = 'cancelled', message = 'Task cancelled', finished_at = now(), lease_owner = null
+         set status = 'cancelled', message = ${MESSAGE_SQL.cancelled}, finished_at = now(), lease_owner = null
        where id = $1 and status in ('pending', 'processing') and ($2::text is null or owner = $2)
        returning *`,
       [id, scope.owner ?? null],

@@ -6,6 +6,7 @@ import { retryRunAtSql } from './retry-delay.ts';
 import { claimedTask, type ClaimedRow } from './task-row.ts';
 import { announce, type ChangeListener, type ChangePublishing } from './change-publisher.ts';
 import { runStatement } from './statements.ts';
+import { MESSAGE_SQL } from './status-message-sql.ts';
 
 type ChangedRow = { id: string; version: number; status: TaskStatus };
 
@@ -157,7 +158,7 @@ export class WorkerStore {
       name: 'tasklane_complete',
       text: `update tasklane.tasks t
                set status = 'completed', progress = 100, result = x.result, service = coalesce(x.service, t.service),
-                   message = 'Task completed successfully', error = null, lease_owner = null,
+                   message = ${MESSAGE_SQL.completed}, error = null, lease_owner = null,
                    completed_at = now(), finished_at = now(), version = t.version + 1, updated_at = now()
              from jsonb_to_recordset($2::jsonb) as x(id text, attempt int, result jsonb, service text)
              where t.id = x.id and t.status = 'processing' and t.lease_owner = $1 and t.attempts = x.attempt
