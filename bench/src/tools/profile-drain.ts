@@ -1,7 +1,8 @@
 /**
  * Submit N no-op tasks, then drain them with the throughput scenario's worker set-up, printing the
  * submit and drain rates only: a small loop for `node --cpu-prof` (run with
- * `node --cpu-prof --import tsx bench/src/tools/profile-drain.ts`). PROFILE_N tasks (default 30,000).
+ * `node --cpu-prof --import tsx bench/src/tools/profile-drain.ts`). PROFILE_N tasks (default 30,000),
+ * PROFILE_OWNERS owners (default 1).
  */
 import { createPool, TaskStore } from '@tasklane/db';
 import { openBenchDatabase } from '../database.ts';
@@ -34,6 +35,9 @@ function childTicks(): number {
 }
 
 const n = Number(process.env.PROFILE_N ?? 30_000);
+// PROFILE_OWNERS > 1 submits as the throughput scenario's fairness variant does: one owner's share
+// per call, the owners taking turns.
+const owners = Number(process.env.PROFILE_OWNERS ?? 1);
 const phase = process.env.PROFILE_PHASE ?? 'both';
 const db = await openBenchDatabase((m) => process.stderr.write(`${m}\n`));
 try {
@@ -43,8 +47,10 @@ try {
   let cpu0 = process.cpuUsage();
   let pg0 = childTicks();
   const t0 = performance.now();
-  for (let done = 0; done < n; done += 1000) {
-    await store.submitMany(Array.from({ length: Math.min(1000, n - done) }, (_, i) => ({ kind: 'noop', input: { i: done + i } })));
+  const chunk = Math.max(1, Math.min(1000, Math.floor(n / owners)));
+  for (let done = 0, call = 0; done < n; done += chunk, call++) {
+    const tasks = Array.from({ length: Math.min(chunk, n - done) }, (_, i) => ({ kind: 'noop', input: { i: done + i } }));
+    await store.submitMany(tasks, owners > 1 ? { owner: `tenant-${call % owners}` } : {});
   }
   const report = (what: string, started: number) => {
     const js = process.cpuUsage(cpu0);

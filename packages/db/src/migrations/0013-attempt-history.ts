@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { rewriteFunction } from './rewrite-function.ts';
 
 /**
  * The attempts of a task, for its page: each attempt's worker, start, end and error.
@@ -26,23 +27,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   `.execute(db);
   await rewriteFunction(
     db,
+    '0013',
     'tasklane.claim_fair_kinds(text, integer, text[], integer, jsonb, integer, integer, boolean)',
     'lease_owner = p_worker,',
     'lease_owner = p_worker, claimed_by = p_worker,',
   );
   await rewriteFunction(
     db,
+    '0013',
     'tasklane.webhook_outbox()',
     "- 'input' - 'webhook' - 'request_hash';",
     "- 'input' - 'webhook' - 'request_hash' - 'attempt_history' - 'claimed_by';",
   );
-}
-
-/** Replaces the one occurrence of `from` in a function's definition by `to`, and runs the result. */
-async function rewriteFunction(db: Kysely<unknown>, signature: string, from: string, to: string): Promise<void> {
-  const { rows } = await sql<{ definition: string }>`select pg_get_functiondef(${signature}::regprocedure) as definition`.execute(db);
-  const definition = rows[0]!.definition;
-  const occurrences = definition.split(from).length - 1;
-  if (occurrences !== 1) throw new Error(`0013: expected "${from}" once in ${signature}, found it ${occurrences} times`);
-  await sql.raw(definition.replace(from, to)).execute(db);
 }

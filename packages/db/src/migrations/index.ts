@@ -11,6 +11,7 @@ import * as operations from './0010-operations.ts';
 import * as webhooks from './0011-webhooks.ts';
 import * as kindPauses from './0012-kind-pauses.ts';
 import * as attemptHistory from './0013-attempt-history.ts';
+import * as claimWithoutOwnerCaps from './0014-claim-without-owner-caps.ts';
 
 /**
  * A migration goes forward only, as graphile-worker's do. A down step would be a second, untested
@@ -38,4 +39,5 @@ export const migrations: Record<string, ForwardMigration> = {
   '0011-webhooks': webhooks,
   '0012-kind-pauses': kindPauses,
   '0013-attempt-history': attemptHistory,
+  '0014-claim-without-owner-caps': claimWithoutOwnerCaps,
 };
