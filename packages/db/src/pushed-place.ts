@@ -27,7 +27,21 @@ export function pushedPlace(task: Task): PushedPlace | undefined {
   return pushed.get(task);
 }
 
+/** Seconds, and a share of the ETA, that an ETA may drift before it is worth a push. */
+const ETA_TOLERANCE_SECONDS = 2;
+const ETA_TOLERANCE_SHARE = 0.1;
+
+/**
+ * Whether two ETAs say the same to someone waiting: "~40 s" and "~39 s" do, and pushing every
+ * second of a countdown would cost a read and a message per task per second. A drift past
+ * 2 s and 10 % of the ETA does not; neither does a change between known and unknown.
+ */
+export function sameEta(a: number | null, b: number | null): boolean {
+  if (a === null || b === null) return a === b;
+  return Math.abs(a - b) <= Math.max(ETA_TOLERANCE_SECONDS, ETA_TOLERANCE_SHARE * Math.max(a, b));
+}
+
 /** Whether two places say the same (the `cap` value follows from `waitingFor`). */
 export function samePlace(a: QueuePlace, b: QueuePlace): boolean {
-  return a.position === b.position && a.ahead === b.ahead && a.etaSeconds === b.etaSeconds && a.waitingFor === b.waitingFor;
+  return a.position === b.position && a.ahead === b.ahead && sameEta(a.etaSeconds, b.etaSeconds) && a.waitingFor === b.waitingFor;
 }

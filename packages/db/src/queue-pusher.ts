@@ -14,7 +14,12 @@ export interface QueuePusherOptions {
    * @default 100
    */
   maxEveryTask?: number;
-  /** Rounds run only when `flush()` is called (tests count reads and pushes round by round). @default false */
+  /**
+   * How often the ETAs of followed tasks are read again when nothing of their kind was announced:
+   * an ETA counts down while the tasks ahead run, with no change to announce. @default 5000
+   */
+  etaRefreshMs?: number;
+  /** Rounds run only when `flush()` (or `refreshEtas()`) is called (tests count reads and pushes round by round). @default false */
   manual?: boolean;
 }
 
@@ -60,6 +65,8 @@ export class QueuePusher {
   private readonly intervalMs: number;
   private readonly maxEveryTask: number;
   private readonly manual: boolean;
+  private readonly etaRefreshMs: number;
+  private etaTimer: NodeJS.Timeout | undefined;
   /** Rounds that read places, places read, and pushes made so far (metrics and tests). */
   rounds = 0;
   placesRead = 0;
@@ -70,9 +77,10 @@ export class QueuePusher {
     bus: EventBus,
     private readonly pool: pg.Pool,
     private readonly caps: ConcurrencyCaps,
-    { intervalMs = 1000, maxEveryTask = 100, manual = false }: QueuePusherOptions = {},
+    { intervalMs = 1000, maxEveryTask = 100, etaRefreshMs = 5000, manual = false }: QueuePusherOptions = {},
   ) {
     this.intervalMs = intervalMs;
+    this.etaRefreshMs = etaRefreshMs;
     this.maxEveryTask = maxEveryTask;
     this.manual = manual;
     this.unsubscribe = [bus.onChanges((changes) => this.announce(changes)), bus.onReconnect(() => this.markAll())];
@@ -157,9 +165,9 @@ export class QueuePusher {
   private announce(changes: TaskChange[]): void {
     this.announced++;
     for (const change of changes) {
-      // A fresh submission (version 1) queues behind those of its priority and moves no one
-      // ahead of it; claims, finishes and returns to pending (retries, releases) move places.
-      if (change.status === 'pending' && change.version <= 1) continue;
+      // Every change of a kind may move its queue: claims, finishes and returns to pending, and
+      // fresh submissions too, since another owner's task takes the head's turn (fair order) and
+      // a higher priority goes first. Rounds are coalesced per interval, so a burst costs one.
       const prefix = idPrefix(change.id);
       if (!this.prefixes.has(prefix)) continue;
       this.changedAt.set(prefix, this.announced);
@@ -186,6 +194,27 @@ export class QueuePusher {
       void this.run();
     }, wait);
     this.timer.unref();
+  }
+
+  /**
+   * Marks the kinds of followed tasks that have an ETA for a round: their places are read again
+   * and pushed where the ETA drifted past {@link sameEta}'s tolerance. Runs every etaRefreshMs
+   * while such tasks are followed; a manual pusher's round follows with `flush()`.
+   */
+  refreshEtas(): void {
+    for (const [id, entry] of this.tracked) {
+      if (entry.place?.etaSeconds) this.dirty.add(idPrefix(id));
+    }
+    this.schedule();
+  }
+
+  private scheduleEtaRefresh(): void {
+    if (this.manual || this.closed || this.etaTimer) return;
+    this.etaTimer = setTimeout(() => {
+      this.etaTimer = undefined;
+      this.refreshEtas();
+    }, this.etaRefreshMs);
+    this.etaTimer.unref();
   }
 
   /** Runs a round now (waiting for one under way first); for tests and `manual` pushers. */
@@ -231,18 +260,23 @@ export class QueuePusher {
       const entry = this.tracked.get(task.id);
       if (!entry) return false;
       const before = entry.place;
-      entry.place = place;
       // With no place read yet, the subscriber's own read is the baseline: it is stale only if
       // something of its kind was announced since the task was first followed.
-      return before ? !samePlace(before, place) : (this.changedAt.get(idPrefix(task.id)) ?? 0) > entry.since;
+      const stale = before ? !samePlace(before, place) : (this.changedAt.get(idPrefix(task.id)) ?? 0) > entry.since;
+      // The baseline is what the followers were last told, so an ETA's small drifts add up to a
+      // push once they pass the tolerance, instead of each being forgotten.
+      if (stale || !before) entry.place = place;
+      return stale;
     });
     this.pushes += moved.length;
     if (moved.length > 0) this.feed.pushPlaces(moved);
+    if (placed.some(({ place }) => place.etaSeconds)) this.scheduleEtaRefresh();
   }
 
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
+    clearTimeout(this.etaTimer);
     for (const stop of this.unsubscribe) stop();
   }
 }

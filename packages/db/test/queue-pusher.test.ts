@@ -139,6 +139,54 @@ describe('QueuePusher', () => {
     pushed.close();
   });
 
+  it("pushes the moved place when another owner's fresh submission takes a turn ahead", async () => {
+    const mine = (await store.submitMany(Array.from({ length: 3 }, () => ({ kind: 'video' })), { owner: 'owner-a' })).map((r) => r.task);
+    const following = feed.follow(mine[2]!.id, { queuePushes: true });
+    expect(positionOf((await following.next()).value as Task)).toBe(3);
+    // Fair order: B's first task takes the queue head's turn, after A's first and before the rest.
+    await store.submit({ kind: 'video' }, { owner: 'owner-b' });
+    await expect.poll(() => pusher.due).toBe(true);
+    await pusher.flush();
+    expect(positionOf((await following.next()).value as Task)).toBe(4);
+    expect(pusher.pushes).toBe(1);
+    following.close();
+  });
+
+  it('pushes a lower ETA as the task ahead runs on, once it drifts past the tolerance', async () => {
+    pusher.close();
+    const oneAtATime = { total: 100, perKind: { video: 1 } };
+    pusher = new QueuePusher(feed, bus, pool, oneAtATime, { manual: true });
+    // History: video tasks take 60 s.
+    const [done] = await submit(1);
+    await worker.claim(1, ['video'], oneAtATime);
+    await worker.complete([{ id: done!.id, attempt: 1, result: null }]);
+    await pool.query(`update tasklane.tasks set started_at = completed_at - interval '60 seconds' where id = $1`, [done!.id]);
+    const [running, mine] = await submit(2);
+    await worker.claim(1, ['video'], oneAtATime);
+    const following = feed.follow(mine!.id, { queuePushes: true });
+    const etaOf = (task: Task) => pushedPlace(task)?.place.etaSeconds;
+    const first = etaOf((await following.next()).value as Task)!;
+    expect(first).toBeGreaterThan(55);
+    expect(first).toBeLessThanOrEqual(60);
+    const runningFor = (seconds: number) =>
+      pool.query(`update tasklane.tasks set started_at = now() - make_interval(secs => $2) where id = $1`, [running!.id, seconds]);
+    // Nothing is announced while the running task runs on: only the refresh reads the ETA again.
+    await runningFor(30);
+    pusher.refreshEtas();
+    await pusher.flush();
+    const second = etaOf((await following.next()).value as Task)!;
+    expect(second).toBeGreaterThan(25);
+    expect(second).toBeLessThanOrEqual(30);
+    expect(pusher.pushes).toBe(1);
+    // A second more is within the tolerance: read, not pushed.
+    await runningFor(31);
+    pusher.refreshEtas();
+    await pusher.flush();
+    expect(pusher.rounds).toBeGreaterThanOrEqual(2);
+    expect(pusher.pushes).toBe(1);
+    following.close();
+  });
+
   it('makes at most one round per interval over a burst of claims', async () => {
     pusher.close();
     pusher = new QueuePusher(feed, bus, pool, caps);
