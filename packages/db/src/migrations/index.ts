@@ -12,6 +12,7 @@ import * as webhooks from './0011-webhooks.ts';
 import * as kindPauses from './0012-kind-pauses.ts';
 import * as attemptHistory from './0013-attempt-history.ts';
 import * as claimWithoutOwnerCaps from './0014-claim-without-owner-caps.ts';
+import * as claimPlansKept from './0015-claim-plans-kept.ts';
 
 /**
  * A migration goes forward only, as graphile-worker's do. A down step would be a second, untested
@@ -40,4 +41,5 @@ export const migrations: Record<string, ForwardMigration> = {
   '0012-kind-pauses': kindPauses,
   '0013-attempt-history': attemptHistory,
   '0014-claim-without-owner-caps': claimWithoutOwnerCaps,
+  '0015-claim-plans-kept': claimPlansKept,
 };
