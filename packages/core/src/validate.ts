@@ -18,6 +18,8 @@ import { checkInputShape, DEFAULT_MAX_INPUT_DEPTH } from './input-shape.ts';
 export const DEFAULT_MAX_INPUT_BYTES = 64 * 1024;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 export const MAX_SERVICE_LENGTH = 100;
+/** Longest owner name another owner's webhook secret may be asked for by (REST `?owner=`, GraphQL `owner`). */
+export const MAX_OWNER_LENGTH = 200;
 /** Longest progress or error message kept; a handler's longer text is cut, not refused. */
 export const MAX_MESSAGE_LENGTH = 2000;
 

@@ -33,6 +33,9 @@ export function webhookType(event: WebhookEvent): string {
   return `task.${event}`;
 }
 
+/** The characters a URI may hold: unreserved, reserved, and `%` of an escape. */
+const URI_CHARACTERS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+$/;
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -53,6 +56,9 @@ export function validateWebhook(value: unknown, policy: WebhookPolicy): WebhookC
   }
   let url: URL;
   try {
+    // An RFC 3986 URI, as written (the OpenAPI schema's format: uri): `new URL` would quietly
+    // repair spaces, other characters and stray `%`, and deliver to a URL the client never gave.
+    if (!URI_CHARACTERS.test(raw) || /%(?![0-9A-Fa-f]{2})/.test(raw)) throw new TypeError('not a URI');
     url = new URL(raw);
   } catch {
     throw new ValidationError('webhook.url', 'must be an absolute URL such as https://example.com/hooks');

@@ -195,7 +195,8 @@ export class WorkerStore {
         JSON.stringify({ ...failure.error, message: clampMessage(failure.error.message) }),
         clampMessage(failure.error.message),
         this.retryBaseSeconds,
-        failure.progress ?? null,
+        // Whole percents, as progress() stores them: the column is an integer.
+        failure.progress === undefined ? null : Math.max(0, Math.min(100, Math.round(failure.progress))),
       ],
     });
     announce(this.onChanges, rows);

@@ -1,4 +1,4 @@
-import { TasklaneError, ValidationError, WEBHOOK_EVENTS, type WebhookConfig, type WebhookEvent } from '@tasklane/core';
+import { MAX_OWNER_LENGTH, TasklaneError, ValidationError, WEBHOOK_EVENTS, type WebhookConfig, type WebhookEvent } from '@tasklane/core';
 import type { Delivery, DeliveryAttempt, DeliveryState, WebhookSecret } from '@tasklane/db';
 import { builder } from './builder.ts';
 import type { GraphqlContext } from './context.ts';
@@ -83,7 +83,7 @@ class ForbiddenError extends TasklaneError {
 /** The caller's owner, or another one for an admin key. */
 function secretOwner(ctx: GraphqlContext, owner: string | null | undefined): string {
   if (owner === undefined || owner === null || owner === ctx.caller.owner) return ctx.caller.owner;
-  if (owner.length === 0 || owner.length > 200) throw new ValidationError('owner', 'must be an owner name of 1-200 characters');
+  if (owner.length === 0 || owner.length > MAX_OWNER_LENGTH) throw new ValidationError('owner', `must be an owner name of 1-${MAX_OWNER_LENGTH} characters`);
   if (!ctx.caller.admin) throw new ForbiddenError("owner: only an admin key may read another owner's webhook secret");
   return owner;
 }

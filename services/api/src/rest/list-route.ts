@@ -4,6 +4,7 @@ import type { ListFilter } from '@tasklane/db';
 import type { AppContext } from '../app-context.ts';
 import { presentedMessages } from '../no-worker-message.ts';
 import { listOperation, listParameters } from './list-contract.ts';
+import { parseDateTime } from './date-time.ts';
 import { HttpProblem } from './problem.ts';
 import { contract } from './route-contract.ts';
 import { JSON_CONTENT_TYPE } from './send-task.ts';
@@ -16,10 +17,6 @@ const LIMIT = listParameters.limit.schema;
 // Digits only (no sign, exponent or spaces), and no more of them than the maximum has.
 const LIMIT_DIGITS = new RegExp(`^\\d{1,${String(LIMIT.maximum).length}}$`);
 const ORDERS: readonly string[] = listParameters.order.schema.enum;
-
-// RFC 3339 date-time with an explicit offset; `+` decodes to a space in query strings, so a space
-// stands for it (`2026-01-11T10:30:00 01:00` is what a client that forgot to encode `+` sends).
-const DATE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,9})?)?(Z|z|[+\- ]\d\d:\d\d)$/;
 
 function once(query: Query, name: string): string | undefined {
   const value = query[name];
@@ -39,9 +36,10 @@ function csv(query: Query, name: string): string[] | undefined {
 function dateTime(query: Query, name: string): Date | undefined {
   const raw = once(query, name);
   if (raw === undefined) return undefined;
-  const text = raw.replace(/ (\d\d:\d\d)$/, '+$1');
-  const date = new Date(text);
-  if (!DATE_TIME.test(raw) || Number.isNaN(date.getTime())) {
+  // `+` decodes to a space in query strings, so a space stands for it (`2026-01-11T10:30:00 01:00`
+  // is what a client that forgot to encode `+` sends).
+  const date = parseDateTime(raw.replace(/ (\d\d:\d\d)$/, '+$1'));
+  if (date === undefined) {
     throw HttpProblem.invalid(name, 'must be an RFC 3339 date-time such as 2026-01-11T10:30:00Z');
   }
   return date;

@@ -4,6 +4,7 @@ import {
   MAX_IDEMPOTENCY_KEY_LENGTH,
   MAX_METADATA_LENGTH,
   MAX_METADATA_PAIRS,
+  MAX_OWNER_LENGTH,
   MAX_WEBHOOK_URL_LENGTH,
   STATUS_MESSAGES,
   WEBHOOK_EVENTS,
@@ -105,7 +106,7 @@ export const openApiComponents = {
       description: 'Where to POST signed task changes (docs/webhooks.md).',
       properties: {
         url: { type: 'string', format: 'uri', maxLength: MAX_WEBHOOK_URL_LENGTH, examples: ['https://example.com/hooks/tasklane'] },
-        events: { type: 'array', minItems: 1, items: { type: 'string', enum: [...WEBHOOK_EVENTS] }, default: [...DEFAULT_WEBHOOK_EVENTS] },
+        events: { type: ['array', 'null'], minItems: 1, items: { type: 'string', enum: [...WEBHOOK_EVENTS] }, default: [...DEFAULT_WEBHOOK_EVENTS] },
       },
     },
     WebhookSecret: {
@@ -278,7 +279,7 @@ export const openApiComponents = {
       description: 'Long poll: hold the request up to this many seconds until the task changes (after the If-None-Match version when given)',
       schema: { type: 'integer', minimum: 0, maximum: MAX_WAIT_SECONDS, default: 0 },
     },
-    Owner: { name: 'owner', in: 'query', description: "Another owner's secret (admin keys only); default the caller's", schema: { type: 'string' } },
+    Owner: { name: 'owner', in: 'query', description: "Another owner's secret (admin keys only); default the caller's", schema: { type: 'string', minLength: 1, maxLength: MAX_OWNER_LENGTH } },
     View: {
       name: 'view',
       in: 'query',

@@ -7,20 +7,20 @@ import { jsonContent, problemResponse, schemaRef } from './openapi-parts.ts';
  * `parseBulkBody` enforces; the limits come from the code's constants.
  */
 
-const stringOrList = (items: Record<string, unknown>) => ({ oneOf: [items, { type: 'array', minItems: 1, items }] });
+const stringOrList = (items: Record<string, unknown>) => ({ oneOf: [items, { type: 'array', minItems: 1, items }, { type: 'null' }] });
 
 export const bulkRequestSchema = {
   type: 'object',
   additionalProperties: false,
-  description: 'Every field narrows the selection; an empty object selects every task the key can see',
+  description: 'Every field narrows the selection (null, as left out, does not); an empty object selects every task the key can see',
   properties: {
     status: stringOrList({ type: 'string', enum: [...TASK_STATUSES] }),
     kind: stringOrList({ type: 'string', pattern: KIND_PATTERN.source }),
-    created_after: { type: 'string', format: 'date-time' },
-    created_before: { type: 'string', format: 'date-time' },
-    metadata: schemaRef('Metadata'),
-    limit: { type: 'integer', minimum: 1, maximum: MAX_BULK_LIMIT, default: MAX_BULK_LIMIT, description: 'Tasks examined in this call' },
-    cursor: { type: 'string', description: 'The next_cursor of the previous answer' },
+    created_after: { type: ['string', 'null'], format: 'date-time' },
+    created_before: { type: ['string', 'null'], format: 'date-time' },
+    metadata: { anyOf: [schemaRef('Metadata'), { type: 'null' }] },
+    limit: { type: ['integer', 'null'], minimum: 1, maximum: MAX_BULK_LIMIT, default: MAX_BULK_LIMIT, description: 'Tasks examined in this call' },
+    cursor: { type: ['string', 'null'], minLength: 1, description: 'The next_cursor of the previous answer' },
   },
   examples: [{ status: ['failed'], kind: ['video'], metadata: { customer: 'acme' } }],
 } as const;

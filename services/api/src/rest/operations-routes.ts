@@ -4,6 +4,7 @@ import type { BulkFilter, BulkPage, BulkResult } from '@tasklane/db';
 import type { AppContext } from '../app-context.ts';
 import { chargeRestSubmissions } from '../rate-limit/rest-rate-limit.ts';
 import { bulkRequestSchema, cancelTasksOperation, retryTaskOperation, retryTasksOperation } from './operations-contract.ts';
+import { parseDateTime } from './date-time.ts';
 import { HttpProblem } from './problem.ts';
 import { contract } from './route-contract.ts';
 import { sendTask } from './send-task.ts';
@@ -30,8 +31,8 @@ function stringList(body: Record<string, unknown>, field: string): string[] | un
 function dateField(body: Record<string, unknown>, field: string): Date | undefined {
   const value = body[field];
   if (value === undefined || value === null) return undefined;
-  const date = typeof value === 'string' ? new Date(value) : new Date(Number.NaN);
-  if (Number.isNaN(date.getTime())) throw HttpProblem.invalid(field, 'must be an RFC 3339 date-time such as 2026-01-11T10:30:00Z');
+  const date = typeof value === 'string' ? parseDateTime(value) : undefined;
+  if (date === undefined) throw HttpProblem.invalid(field, 'must be an RFC 3339 date-time such as 2026-01-11T10:30:00Z');
   return date;
 }
 

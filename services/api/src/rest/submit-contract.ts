@@ -11,10 +11,11 @@ export const submitRequestSchema = {
     kind: { type: 'string', pattern: KIND_PATTERN.source, examples: ['video'] },
     input: { description: 'Any JSON (at most 64 KiB serialized); default {}' },
     service: { type: ['string', 'null'], minLength: 1, maxLength: MAX_SERVICE_LENGTH, examples: ['veo3'] },
-    priority: { type: 'integer', minimum: -MAX_PRIORITY, maximum: MAX_PRIORITY, default: 0, description: 'Higher runs first' },
-    max_attempts: { type: 'integer', minimum: 1, maximum: MAX_ATTEMPTS_LIMIT, default: DEFAULT_MAX_ATTEMPTS },
-    webhook: schemaRef('Webhook'),
-    metadata: schemaRef('Metadata'),
+    // null, as left out: clients that send every field with null for unset ones are served.
+    priority: { type: ['integer', 'null'], minimum: -MAX_PRIORITY, maximum: MAX_PRIORITY, default: 0, description: 'Higher runs first' },
+    max_attempts: { type: ['integer', 'null'], minimum: 1, maximum: MAX_ATTEMPTS_LIMIT, default: DEFAULT_MAX_ATTEMPTS },
+    webhook: { anyOf: [schemaRef('Webhook'), { type: 'null' }] },
+    metadata: { anyOf: [schemaRef('Metadata'), { type: 'null' }] },
   },
 } as const;
 

@@ -14,12 +14,13 @@ interface PropertySchema {
   readonly examples?: readonly unknown[];
   readonly description?: string;
   readonly $ref?: string;
+  readonly anyOf?: readonly unknown[];
 }
 const SUBMIT_PROPERTIES: Readonly<Record<string, PropertySchema>> = submitRequestSchema.properties;
 /** The submit body's fields; anything else is refused so that a misspelt option is not ignored. */
 const SUBMIT_FIELDS: ReadonlySet<string> = new Set(Object.keys(SUBMIT_PROPERTIES));
-/** Whole-number fields, refused here when of another type; the store checks their range. */
-const INTEGER_FIELDS = Object.keys(SUBMIT_PROPERTIES).filter((field) => SUBMIT_PROPERTIES[field]!.type === 'integer');
+/** Whole-number fields (or null, meaning left out), refused here when of another type; the store checks their range. */
+const INTEGER_FIELDS = Object.keys(SUBMIT_PROPERTIES).filter((field) => [SUBMIT_PROPERTIES[field]!.type].flat().includes('integer'));
 
 /** The store validates with its own (camelCase) names; REST clients know these. */
 const REST_FIELD_NAMES: Record<string, string> = { maxAttempts: 'max_attempts', idempotencyKey: 'Idempotency-Key' };

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isTaskId } from '@tasklane/core';
+import { isTaskId, MAX_OWNER_LENGTH } from '@tasklane/core';
 import type { AppContext } from '../app-context.ts';
 import { HttpProblem } from './problem.ts';
 import { contract } from './route-contract.ts';
@@ -15,7 +15,7 @@ interface TaskParams {
 function secretOwner(request: FastifyRequest<{ Querystring: { owner?: string } }>): string {
   const asked = request.query.owner;
   if (asked === undefined || asked === request.caller.owner) return request.caller.owner;
-  if (typeof asked !== 'string' || asked.length === 0 || asked.length > 200) throw HttpProblem.invalid('owner', 'must be an owner name of 1-200 characters');
+  if (typeof asked !== 'string' || asked.length === 0 || asked.length > MAX_OWNER_LENGTH) throw HttpProblem.invalid('owner', `must be an owner name of 1-${MAX_OWNER_LENGTH} characters`);
   if (!request.caller.admin) throw new HttpProblem('forbidden', "owner: only an admin key may read another owner's webhook secret", { code: 'FORBIDDEN' });
   return asked;
 }

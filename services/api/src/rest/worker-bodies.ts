@@ -5,7 +5,7 @@ import {
   claimRequestSchema,
   completeRequestSchema,
   failRequestSchema,
-  heartbeatExtraSchema,
+  heartbeatRequestSchema,
   heldTasksSchema,
   progressRequestSchema,
   WORKER_ID_PATTERN,
@@ -112,8 +112,8 @@ function heldList(value: unknown): Held[] {
 
 export function parseHeartbeat(body: unknown): { held: Held[]; wait: number } {
   const b = object(body, '{"tasks": [{"task_id": "vid_...", "attempt": 1}], "wait": 10}');
-  onlyFields(b, fieldsOf(heldTasksSchema, heartbeatExtraSchema));
-  return { held: heldList(b.tasks ?? []), wait: wholeNumber(b.wait, 'wait', heartbeatExtraSchema.properties.wait) };
+  onlyFields(b, fieldsOf(heartbeatRequestSchema));
+  return { held: heldList(b.tasks ?? []), wait: wholeNumber(b.wait, 'wait', heartbeatRequestSchema.properties.wait) };
 }
 
 export function parseRelease(body: unknown): Held[] {

@@ -77,10 +77,17 @@ export const heldTasksSchema = {
   properties: { tasks: { type: 'array', maxItems: MAX_HELD, items: heldTaskSchema } },
 } as const;
 
-/** What a heartbeat adds to the held tasks. */
-export const heartbeatExtraSchema = {
+/**
+ * The held tasks (which a heartbeat may leave out or send as null: it then renews the worker only)
+ * and the wait. One object rather than an allOf of HeldTasks, whose additionalProperties would refuse `wait`.
+ */
+export const heartbeatRequestSchema = {
   type: 'object',
-  properties: { wait: { type: 'integer', minimum: 0, maximum: MAX_WAIT_SECONDS, default: 0, description: 'Seconds to hold the answer waiting for a cancel' } },
+  additionalProperties: false,
+  properties: {
+    tasks: { ...heldTasksSchema.properties.tasks, type: ['array', 'null'], default: [] },
+    wait: { type: 'integer', minimum: 0, maximum: MAX_WAIT_SECONDS, default: 0, description: 'Seconds to hold the answer waiting for a cancel' },
+  },
 } as const;
 
 export const progressRequestSchema = {
@@ -109,7 +116,7 @@ export const failRequestSchema = {
       additionalProperties: false,
       properties: { type: { type: 'string', minLength: 1, maxLength: MAX_ERROR_TYPE_LENGTH }, message: { type: 'string' }, retryable: { type: 'boolean', default: false } },
     },
-    progress: { ...progressSchema, description: 'The last progress reached, kept on the failed task' },
+    progress: { ...progressSchema, type: ['number', 'null'], description: 'The last progress reached (whole percents are kept), kept on the failed task' },
   },
 } as const;
 
@@ -241,7 +248,7 @@ export const workerSchemas = {
     },
   },
   HeldTasks: heldTasksSchema,
-  HeartbeatRequest: { allOf: [schemaRef('HeldTasks'), heartbeatExtraSchema] },
+  HeartbeatRequest: heartbeatRequestSchema,
 } as const;
 
 export const workerIdParameter = {

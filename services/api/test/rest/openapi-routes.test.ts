@@ -5,6 +5,7 @@ import {
   MAX_ATTEMPTS_LIMIT,
   MAX_IDEMPOTENCY_KEY_LENGTH,
   MAX_METADATA_PAIRS,
+  MAX_OWNER_LENGTH,
   MAX_PRIORITY,
   MAX_SERVICE_LENGTH,
   MAX_WEBHOOK_URL_LENGTH,
@@ -91,6 +92,7 @@ describe('the limits in the document', () => {
     expect(schemas.Webhook.properties.url.maxLength).toBe(MAX_WEBHOOK_URL_LENGTH);
     expect(schemas.Metadata.maxProperties).toBe(MAX_METADATA_PAIRS);
     expect(parameters.IdempotencyKey.schema.maxLength).toBe(MAX_IDEMPOTENCY_KEY_LENGTH + 2);
+    expect(parameters.Owner.schema.maxLength).toBe(MAX_OWNER_LENGTH);
 
     const limit = doc.paths['/api/v1/tasks'].get.parameters.find((p: { name: string }) => p.name === 'limit');
     expect(limit.schema).toMatchObject({ minimum: 1, maximum: MAX_LIST_LIMIT, default: DEFAULT_LIST_LIMIT });
@@ -104,7 +106,7 @@ describe('the limits in the document', () => {
     expect(claim.kinds.items.pattern).toBe(KIND_PATTERN.source);
     expect(claim.max.maximum).toBe(MAX_CLAIM);
     expect(claim.wait.maximum).toBe(MAX_WAIT_SECONDS);
-    expect(schemas.HeartbeatRequest.allOf[1].properties.wait.maximum).toBe(MAX_WAIT_SECONDS);
+    expect(schemas.HeartbeatRequest.properties.wait.maximum).toBe(MAX_WAIT_SECONDS);
     expect(schemas.HeldTasks.properties.tasks.maxItems).toBe(MAX_HELD);
     const fail = doc.paths['/api/v1/workers/{worker_id}/tasks/{task_id}/fail'].post.requestBody.content['application/json'].schema;
     expect(fail.properties.error.properties.type.maxLength).toBe(MAX_ERROR_TYPE_LENGTH);
