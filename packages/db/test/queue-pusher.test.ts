@@ -36,8 +36,28 @@ afterEach(() => {
   feed.close();
 });
 
+/**
+ * Submits n tasks and waits until the bus has announced them: a submission starts a round for the
+ * tasks followed, so a test that counts rounds must not have these arrive after it follows.
+ */
 async function submit(n: number, kind = 'video'): Promise<Task[]> {
-  return (await store.submitMany(Array.from({ length: n }, () => ({ kind })))).map((r) => r.task);
+  const heard = new Set<string>();
+  let check = () => {};
+  // Listening before the submit: its announcement may arrive before submitMany returns.
+  const stop = bus.onChanges((changes) => {
+    for (const change of changes) heard.add(change.id);
+    check();
+  });
+  try {
+    const tasks = (await store.submitMany(Array.from({ length: n }, () => ({ kind })))).map((r) => r.task);
+    await new Promise<void>((resolve) => {
+      check = () => void (tasks.every((t) => heard.has(t.id)) && resolve());
+      check();
+    });
+    return tasks;
+  } finally {
+    stop();
+  }
 }
 
 /** Claims one task of `kind` and waits until the pusher heard of it. */

@@ -21,7 +21,9 @@ export const listParameters = {
   metadata: {
     name: 'metadata',
     in: 'query',
-    description: 'Metadata pairs, written `metadata.<key>=<value>` (repeat for several; every pair must match), e.g. `?metadata.customer=acme`',
+    description:
+      'Metadata pairs, written `metadata.<key>=<value>` or, deepObject style, `metadata[<key>]=<value>` (repeat for several; ' +
+      'every pair must match), e.g. `?metadata.customer=acme`',
     style: 'deepObject',
     schema: schemaRef('Metadata'),
   },

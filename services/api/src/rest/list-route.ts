@@ -81,15 +81,22 @@ export function parseListQuery(query: Query): ListFilter {
   };
 }
 
-const METADATA_PREFIX = 'metadata.';
+/**
+ * A metadata pair's parameter: `metadata.customer`, as the docs and the dashboard write it, or
+ * `metadata[customer]`, OpenAPI's deepObject style, which clients generated from the document send.
+ */
+const METADATA_PARAMETER = /^metadata(?:\.(.*)|\[(.*)\])$/s;
 
 /** `?metadata.customer=acme&metadata.batch=7`: every pair must match. */
 function metadataFilter(query: Query): Record<string, string> | undefined {
   const pairs: Record<string, string> = {};
   for (const name of Object.keys(query)) {
-    if (!name.startsWith(METADATA_PREFIX)) continue;
+    const match = METADATA_PARAMETER.exec(name);
+    if (!match) continue;
+    const key = (match[1] ?? match[2])!;
+    if (key in pairs) throw HttpProblem.invalid(`metadata.${key}`, 'must be given once');
     const value = once(query, name);
-    if (value !== undefined) pairs[name.slice(METADATA_PREFIX.length)] = value;
+    if (value !== undefined) pairs[key] = value;
   }
   if (Object.keys(pairs).length === 0) return undefined;
   try {

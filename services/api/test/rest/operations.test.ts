@@ -136,6 +136,19 @@ describe('metadata on submit and list', () => {
     expect(Object.keys(list[0])).toEqual(['task_id', 'status', 'progress', 'created_at', 'updated_at', 'message']);
   });
 
+  it('takes the deepObject form metadata[<key>]=<value> that clients generated from the document send', async () => {
+    const kind = uniqueKind('md');
+    const a = (await post('/api/v1/tasks', { kind, metadata: { customer: 'acme', tier: 'gold' } })).body!.task_id;
+    await post('/api/v1/tasks', { kind, metadata: { customer: 'acme' } });
+    const query = new URLSearchParams({ kind, 'metadata[customer]': 'acme', 'metadata[tier]': 'gold' });
+    const list = await (await fetch(`${h.baseUrl}/api/v1/tasks?${query}`)).json();
+    expect(list.map((t: { task_id: string }) => t.task_id)).toEqual([a]);
+    // One pair written both ways is ambiguous: refused, not silently one of them.
+    const both = await fetch(`${h.baseUrl}/api/v1/tasks?kind=${kind}&metadata.customer=acme&metadata%5Bcustomer%5D=other`);
+    expect(both.status).toBe(400);
+    expect(await both.json()).toMatchObject({ code: 'BAD_USER_INPUT', field: 'metadata.customer' });
+  });
+
   it('refuses bad metadata on submit with 400 naming the field', async () => {
     const res = await post('/api/v1/tasks', { kind: uniqueKind('md'), metadata: { customer: 42 } });
     expect(res.status).toBe(400);
