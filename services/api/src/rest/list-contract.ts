@@ -34,7 +34,7 @@ export const listOperation = {
   operationId: 'listTasks',
   summary: 'List tasks',
   description:
-    'The seed\'s plain JSON array. Oldest first (order=desc for newest first), filtered, scoped to the caller. ' +
+    'The contract\'s plain JSON array. Oldest first (order=desc for newest first), filtered, scoped to the caller. ' +
     'When there are more, a Link header with rel="next" holds the next page\'s URL (same filters, a cursor).',
   parameters: Object.values(listParameters),
   responses: {

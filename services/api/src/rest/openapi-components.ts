@@ -51,7 +51,7 @@ export const openApiComponents = {
     ...workerSchemas,
     Task: {
       type: 'object',
-      description: 'The seed\'s GET body. Keys always appear, in this order.',
+      description: 'The contract\'s GET body. Keys always appear, in this order.',
       required: [...SEED_KEYS],
       additionalProperties: false,
       properties: {
@@ -175,7 +175,7 @@ export const openApiComponents = {
       },
     },
     CancelRefused: {
-      description: 'A problem that also carries the seed\'s cancel members, with success false',
+      description: 'A problem that also carries the contract\'s cancel members, with success false',
       allOf: [
         problemRef,
         {
@@ -192,7 +192,7 @@ export const openApiComponents = {
     },
     TaskFull: {
       type: 'object',
-      description: '?view=full: the seed\'s keys, then the fields the seed lacks. A pending task\'s message is its place in words.',
+      description: '?view=full: the contract\'s keys, then the fields the contract lacks. A pending task\'s message is its place in words.',
       required: [...SEED_KEYS, 'kind', 'service', 'message', 'input', 'attempts', 'max_attempts', 'priority', 'run_at', 'started_at', 'finished_at', 'version', 'metadata', 'retried_from', 'queue', 'attempt_history'],
       properties: {
         ...Object.fromEntries(SEED_KEYS.map((key) => [key, { $ref: `#/components/schemas/Task/properties/${key}` }])),
@@ -283,7 +283,7 @@ export const openApiComponents = {
     View: {
       name: 'view',
       in: 'query',
-      description: 'full: add the fields the seed lacks (kind, input, attempts, queue place, …) after the seed\'s keys',
+      description: 'full: add the fields the contract lacks (kind, input, attempts, queue place, …) after the contract\'s keys',
       schema: { type: 'string', enum: ['full'] },
     },
     IfNoneMatch: { name: 'If-None-Match', in: 'header', description: 'The ETag of the state you hold', schema: { type: 'string' } },

@@ -18,7 +18,7 @@ const documentFrame = {
     version: '1.0.0',
     summary: 'Long-running tasks (video and image generation): submit, poll, list, cancel, follow.',
     description:
-      'The seed contract\'s task endpoints, key for key, plus submission, conditional and long polling, ' +
+      'The task-management contract\'s task endpoints, key for key, plus submission, conditional and long polling, ' +
       'pagination and push (SSE and WebSocket). Errors are RFC 9457 problem details. See docs/rest-api.md.',
     license: { name: 'MIT', identifier: 'MIT' },
   },
@@ -26,7 +26,7 @@ const documentFrame = {
   // Keys are required only with AUTH=on; with auth off every request is the default owner.
   security: [{ bearerAuth: [] }, {}],
   tags: [
-    { name: 'tasks', description: 'The seed contract and its extensions' },
+    { name: 'tasks', description: 'The task-management contract and its extensions' },
     { name: 'push', description: 'Server-Sent Events and WebSocket updates' },
     { name: 'webhooks', description: 'Signed callbacks on task changes (docs/webhooks.md)' },
     { name: 'operations', description: 'Re-runs, bulk actions and pausing kinds, for operators' },

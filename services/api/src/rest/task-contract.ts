@@ -8,12 +8,12 @@ export const getTaskOperation = {
   operationId: 'getTask',
   summary: 'Get task status',
   description:
-    'The seed\'s primary polling endpoint. Send If-None-Match with the last ETag to get a bodiless 304 while nothing ' +
+    'The contract\'s primary polling endpoint. Send If-None-Match with the last ETag to get a bodiless 304 while nothing ' +
     'changed; add ?wait=N to hold the request up to N seconds until the task changes. Retry-After suggests when to poll again.',
   parameters: [parameterRef('Wait'), parameterRef('View'), parameterRef('IfNoneMatch')],
   responses: {
     '200': {
-      description: 'The task: the seed\'s keys exactly, or with ?view=full the seed\'s keys and then kind, input, attempts, queue, …',
+      description: 'The task: the contract\'s keys exactly, or with ?view=full the contract\'s keys and then kind, input, attempts, queue, …',
       headers: taskHeaders,
       content: jsonContent({ oneOf: [schemaRef('Task'), schemaRef('TaskFull')] }),
     },
@@ -31,7 +31,7 @@ export const cancelTaskOperation = {
   summary: 'Cancel a task',
   description:
     'Cancels a pending or processing task (200). Repeating it on a cancelled task answers 200 again. Completed or ' +
-    'failed tasks cannot be cancelled: 409, a problem that also carries the seed\'s success/message/task_id members.',
+    'failed tasks cannot be cancelled: 409, a problem that also carries the contract\'s success/message/task_id members.',
   responses: {
     '200': { description: 'Cancelled', content: jsonContent(schemaRef('CancelResult')) },
     '404': cancelRefused('No such task'),
