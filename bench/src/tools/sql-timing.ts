@@ -1,4 +1,5 @@
 /** Times the claim and completion statements on their own (and explains them with auto_explain). */
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { createPool, TaskStore, WorkerStore } from '@tasklane/db';
 import { openBenchDatabase } from '../database.ts';
@@ -14,11 +15,21 @@ const ownerCounts = (process.env.PROFILE_OWNERS ?? '1').split(',').map(Number);
 const rounds = Number(process.env.PROFILE_ROUNDS ?? 2);
 const VARIANTS: Record<string, string[]> = {
   as_is: [],
-  no_created_indexes: ['drop index tasklane.tasks_created', 'drop index tasklane.tasks_owner_created'],
   no_version_trigger: ['drop trigger tasks_bump_version on tasklane.tasks'],
   no_notify_triggers: ['drop trigger tasks_notify_update on tasklane.tasks', 'drop trigger tasks_notify_insert on tasklane.tasks'],
 };
 const chosen = (process.env.PROFILE_VARIANTS ?? Object.keys(VARIANTS).join(',')).split(',');
+/** A local backend's user + system CPU time in ms (NaN when its /proc entry is not readable here). */
+function backendCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
 const db = await openBenchDatabase((m) => process.stderr.write(`${m}\n`));
 try {
  for (let round = 1; round <= rounds; round++) for (const variant of chosen) for (const owners of ownerCounts) {
@@ -27,15 +38,21 @@ try {
   for (const statement of VARIANTS[variant]!) await admin.query(statement);
   await admin.end();
   process.stdout.write(`${variant}, ${owners} owner(s): `);
+  // One connection, so one backend runs every statement: its CPU time (from /proc, on this
+  // machine's server) is a figure that other load on the machine barely moves.
   const pool = createPool({ connectionString: url, max: 1 });
   const store = new TaskStore(pool);
+  const backend = (await pool.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
   let t = performance.now();
+  const submitCpu0 = backendCpuMs(backend);
   const chunk = Math.max(1, Math.min(1000, Math.floor(n / owners)));
   for (let done = 0, call = 0; done < n; done += chunk, call++) {
     const tasks = Array.from({ length: Math.min(chunk, n - done) }, (_, i) => ({ kind: 'noop', input: { i: done + i } }));
     await store.submitMany(tasks, owners > 1 ? { owner: `tenant-${call % owners}` } : {});
   }
-  process.stdout.write(`submit ${((performance.now() - t) / (n / 1000)).toFixed(2)} ms per 1000; `);
+  process.stdout.write(
+    `submit ${((performance.now() - t) / (n / 1000)).toFixed(2)} ms per 1000 (backend CPU ${(((backendCpuMs(backend) - submitCpu0) * 1000) / n).toFixed(1)} µs per task); `,
+  );
   await pool.query('analyze tasklane.tasks');
   if (explain) {
     const c = await pool.connect();
@@ -48,19 +65,26 @@ try {
   const caps = { total: 1_000_000, perKind: {} };
   let claimMs = 0;
   let completeMs = 0;
+  let claimCpu = 0;
+  let completeCpu = 0;
   let batches = 0;
   for (;;) {
     t = performance.now();
+    let cpu = backendCpuMs(backend);
     const tasks = await ws.claim(batch, ['noop'], caps);
     claimMs += performance.now() - t;
+    claimCpu += backendCpuMs(backend) - cpu;
     if (tasks.length === 0) break;
     t = performance.now();
+    cpu = backendCpuMs(backend);
     await ws.complete(tasks.map((x) => ({ id: x.id, attempt: x.attempts, result: { ok: true } })));
     completeMs += performance.now() - t;
+    completeCpu += backendCpuMs(backend) - cpu;
     batches++;
     if (explain && batches >= 2) break;
   }
-  console.log(`claim ${(claimMs / batches).toFixed(2)} ms, complete ${(completeMs / batches).toFixed(2)} ms per ${batch} (${batches} batches)`);
+  const cpuNote = Number.isNaN(claimCpu) ? '' : `; backend CPU per task: claim ${((claimCpu * 1000) / (batches * batch)).toFixed(1)} µs, complete ${((completeCpu * 1000) / (batches * batch)).toFixed(1)} µs`;
+  console.log(`claim ${(claimMs / batches).toFixed(2)} ms, complete ${(completeMs / batches).toFixed(2)} ms per ${batch} (${batches} batches)${cpuNote}`);
   await pool.end();
  }
 } finally {

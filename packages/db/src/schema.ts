@@ -41,6 +41,17 @@ export interface TasksTable {
   claimed_by: string | null;
 }
 
+/**
+ * `tasklane.task_order` (0016): each task's place in creation order, the keys of the list
+ * queries, kept off the task row so that its updates need no list index entries. Written and
+ * removed by triggers on tasklane.tasks, never by the store.
+ */
+export interface TaskOrderTable {
+  id: string;
+  owner: string;
+  created_at: Timestamp;
+}
+
 /** `tasklane.workers`: one row per live worker process; its lease covers all the tasks it holds. */
 export interface WorkersTable {
   id: string;
@@ -65,6 +76,7 @@ export interface KindPausesTable {
 
 export interface Database {
   'tasklane.tasks': TasksTable;
+  'tasklane.task_order': TaskOrderTable;
   'tasklane.workers': WorkersTable;
   'tasklane.kinds': KindsTable;
   'tasklane.kind_pauses': KindPausesTable;

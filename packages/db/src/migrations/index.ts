@@ -13,6 +13,7 @@ import * as kindPauses from './0012-kind-pauses.ts';
 import * as attemptHistory from './0013-attempt-history.ts';
 import * as claimWithoutOwnerCaps from './0014-claim-without-owner-caps.ts';
 import * as claimPlansKept from './0015-claim-plans-kept.ts';
+import * as taskOrder from './0016-task-order.ts';
 
 /**
  * A migration goes forward only, as graphile-worker's do. A down step would be a second, untested
@@ -42,4 +43,5 @@ export const migrations: Record<string, ForwardMigration> = {
   '0013-attempt-history': attemptHistory,
   '0014-claim-without-owner-caps': claimWithoutOwnerCaps,
   '0015-claim-plans-kept': claimPlansKept,
+  '0016-task-order': taskOrder,
 };
