@@ -1,4 +1,3 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,48 +5,19 @@ import { fileURLToPath } from 'node:url';
 import { createPool, TaskStore, WorkerStore } from '@tasklane/db';
 import { startServerProcess, type ServerProcess } from '../child-process.ts';
 import { heapUsedAfterGcKb } from '../inspector-heap.ts';
-import type { FromClients, ToClients } from '../fanout-clients.ts';
+import { ClientProcess } from '../fanout-client-process.ts';
 import { API_MAIN, apiMainMissing } from '../landed.ts';
 import { round, sleep, summarize } from '../stats.ts';
 import { UNCAPPED } from '../tasklane-worker.ts';
 import { ratio, SkipScenario, type Scenario } from '../types.ts';
 
 const SUBSCRIPTION = 'subscription($id: ID!) { taskUpdated(id: $id) { id progress version updatedAt } }';
-const CLIENTS_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fanout-clients.ts');
 const FLOOR_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fanout-floor-server.ts');
 
 /** CPU time (user + system) a process has used so far, in ms, from /proc (clock ticks of 10 ms). */
 function cpuMs(pid: number | undefined): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-/** One subscriber child process and a way to ask it something and wait for the answer. */
-class ClientProcess {
-  private readonly child: ChildProcess;
-  private readonly waiting: ((message: FromClients) => void)[] = [];
-  private exited: string | undefined;
-
-  constructor() {
-    this.child = fork(CLIENTS_MAIN, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    this.child.on('message', (message: FromClients) => this.waiting.shift()?.(message));
-    this.child.on('exit', (code) => {
-      this.exited = `subscriber process exited with ${code}`;
-      for (const resolve of this.waiting.splice(0)) resolve({ type: 'closed' });
-    });
-  }
-
-  ask<T extends FromClients['type']>(message: ToClients, answer: T): Promise<Extract<FromClients, { type: T }>> {
-    if (this.exited) return Promise.reject(new Error(this.exited));
-    return new Promise((resolve, reject) => {
-      this.waiting.push((reply) => (reply.type === answer ? resolve(reply as Extract<FromClients, { type: T }>) : reject(new Error(this.exited ?? `expected ${answer}, got ${reply.type}`))));
-      this.child.send(message);
-    });
-  }
-
-  kill(): void {
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
-  }
 }
 
 interface RoundsOutcome {

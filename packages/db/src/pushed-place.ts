@@ -7,9 +7,12 @@ export interface PushedPlace {
   seq: number;
 }
 
-// Kept beside the task object rather than in it, so a pushed state is still exactly a `Task`: the
-// REST bodies, built key by key from a task, cannot pick up anything extra.
-const pushed = new WeakMap<Task, PushedPlace>();
+// Kept on the task object under a symbol that is not enumerable, so a pushed state is still
+// exactly a `Task` to everything that lists keys (the REST bodies, built key by key from a task,
+// JSON, a spread copy), and goes with the object. Not in a process-wide WeakMap: every follower's
+// own read of a pending task is a copy with a place, and a WeakMap's table keeps its capacity
+// after its keys are collected, so a burst of followers would leave it at their number for good.
+const PUSHED = Symbol('tasklane.pushedPlace');
 let lastSeq = 0;
 
 /**
@@ -18,13 +21,13 @@ let lastSeq = 0;
  */
 export function withPushedPlace(task: Task, place: QueuePlace): Task {
   const copy = { ...task };
-  pushed.set(copy, { place, seq: ++lastSeq });
+  Object.defineProperty(copy, PUSHED, { value: { place, seq: ++lastSeq } satisfies PushedPlace });
   return copy;
 }
 
 /** The place a queue push carries, or undefined for a state read because its row changed. */
 export function pushedPlace(task: Task): PushedPlace | undefined {
-  return pushed.get(task);
+  return (task as Task & { [PUSHED]?: PushedPlace })[PUSHED];
 }
 
 /** Seconds, and a share of the ETA, that an ETA may drift before it is worth a push. */

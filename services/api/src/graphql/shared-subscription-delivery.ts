@@ -25,15 +25,19 @@ function serialise(result: ExecutionResult, mask: MaskErrors): string {
   return JSON.stringify(errors ? { ...rest, errors: errors.map((error) => mask(error).toJSON()) } : rest);
 }
 
+function execution(event: object, args: ExecutionArgs, mask: MaskErrors): string | Promise<string> {
+  // What graphql-js does for each event of a subscription: run the operation with the event as
+  // the root value (the field's `resolve` maps it).
+  const result = execute({ ...args, rootValue: event });
+  return result instanceof Promise ? result.then((r) => serialise(r, mask)) : serialise(result, mask);
+}
+
 function payloadFor(event: object, shareKey: string, args: ExecutionArgs, mask: MaskErrors): string | Promise<string> {
   let byKey = payloads.get(event);
   if (!byKey) payloads.set(event, (byKey = new Map()));
   let payload = byKey.get(shareKey);
   if (payload === undefined) {
-    // What graphql-js does for each event of a subscription: run the operation with the event as
-    // the root value (the field's `resolve` maps it).
-    const result = execute({ ...args, rootValue: event });
-    payload = result instanceof Promise ? result.then((r) => serialise(r, mask)) : serialise(result, mask);
+    payload = execution(event, args, mask);
     byKey.set(shareKey, payload);
   }
   return payload;
@@ -72,7 +76,11 @@ export class SharedSubscriptionDelivery implements AsyncGenerator<never, void, u
       // The head (the initial state, read while subscribing) is pulled; then, where the source
       // can push, every state goes out from inside the feed's delivery with no promise per state.
       const head = await this.source.next();
-      if (!head.done && !this.stopped) await this.sendPulled(head.value);
+      // The head is this subscriber's own read, an object no other subscriber gets: caching its
+      // payload would share nothing, and would put an entry per subscriber into `payloads`, whose
+      // table V8 never shrinks once the entries are collected, so a burst of subscribers would
+      // leave it at their number for good.
+      if (!head.done && !this.stopped) await this.sendPulled(head.value, false);
       if (!head.done && !this.stopped) {
         const pushed = this.pushAll();
         if (pushed) await pushed;
@@ -87,8 +95,8 @@ export class SharedSubscriptionDelivery implements AsyncGenerator<never, void, u
   }
 
   /** Sends one event; resolves when the socket can take more (at once unless it is slow). */
-  private async sendPulled(event: object): Promise<void> {
-    let payload = payloadFor(event, this.shareKey, this.args, this.mask);
+  private async sendPulled(event: object, shared = true): Promise<void> {
+    let payload = shared ? payloadFor(event, this.shareKey, this.args, this.mask) : execution(event, this.args, this.mask);
     if (typeof payload !== 'string') payload = await payload;
     if (this.stopped || this.socket.readyState !== this.socket.OPEN) return;
     const message = this.prefix + payload + '}';

@@ -22,17 +22,13 @@ export interface SubscriptionStreamOptions {
   onClose?: () => void;
 }
 
-/** Streams by the signal they were opened with, so a transport can reach the source it opened. */
-const streamsBySignal = new WeakMap<AbortSignal, SubscriptionStream<object>>();
-
 /**
- * The stream opened with `signal` as its outer signal, if any: graphql-ws gives each subscription
- * its own signal and takes the source from here to deliver its events without re-executing them
- * per subscriber.
+ * The reason every stream's own signal aborts with. Without one, each `abort()` would make a fresh
+ * `AbortError` DOMException (a stack captured, and an entry in Node's process-wide table of
+ * DOMExceptions, whose capacity stays at its peak): one per subscription that ends. Nothing reads
+ * the reason; the sources only listen for the abort.
  */
-export function streamOpenedWith(signal: AbortSignal): SubscriptionStream<object> | undefined {
-  return streamsBySignal.get(signal);
-}
+const STREAM_ENDED = new Error('subscription stream ended');
 
 /**
  * Wraps a subscription's source so that ending it from outside really ends it. A transport ends a
@@ -54,7 +50,6 @@ export class SubscriptionStream<T> implements AsyncIterableIterator<T> {
     this.outer = signal;
     this.onClose = onClose;
     this.source = open(this.controller.signal);
-    if (signal) streamsBySignal.set(signal, this as unknown as SubscriptionStream<object>);
     signal?.addEventListener('abort', this.abortFromOuter, { once: true });
     if (signal?.aborted) void this.return();
   }
@@ -127,7 +122,7 @@ export class SubscriptionStream<T> implements AsyncIterableIterator<T> {
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
-    this.controller.abort();
+    this.controller.abort(STREAM_ENDED);
     this.outer?.removeEventListener('abort', this.abortFromOuter);
     this.onClose?.();
   }

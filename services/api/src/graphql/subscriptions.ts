@@ -27,7 +27,9 @@ async function openStream<T>(ctx: GraphqlContext, field: string, open: (signal: 
     release();
   };
   try {
-    return new SubscriptionStream(open, { signal: ctx.signal, onClose });
+    const stream = new SubscriptionStream(open, { signal: ctx.signal, onClose });
+    ctx.streamOpened?.(stream as SubscriptionStream<unknown> as SubscriptionStream<object>);
+    return stream;
   } catch (error) {
     onClose();
     throw error;

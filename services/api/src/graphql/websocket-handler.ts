@@ -6,7 +6,7 @@ import { authenticateConnection } from '../auth/graphql-auth.ts';
 import type { Caller } from '../request-scope.ts';
 import { getOperationAST } from 'graphql';
 import { SharedSubscriptionDelivery, type MaskErrors } from './shared-subscription-delivery.ts';
-import { streamOpenedWith } from './subscription-stream.ts';
+import type { SubscriptionStream } from './subscription-stream.ts';
 import type { TasklaneYoga } from './yoga.ts';
 
 type Run = (args: ExecutionArgs) => Promise<ExecutionResult | AsyncIterable<ExecutionResult>> | ExecutionResult | AsyncIterable<ExecutionResult>;
@@ -22,8 +22,8 @@ interface EnvelopedRoot {
 interface SharedSubscription {
   socket: WebSocket;
   id: string;
-  /** Handed to the context as its `signal`; the source stream registers itself under it. */
-  signal: AbortSignal;
+  /** The source stream, once the field's `subscribe` opened it (through the context's `streamOpened`). */
+  source?: SubscriptionStream<object>;
   /** Subscribers with the same key get the same bytes for the same event. */
   key: string;
 }
@@ -46,7 +46,7 @@ async function subscribeShared(args: ExecutionArgs, mask: MaskErrors) {
   const result = await root.subscribe(args);
   const shared = root.shared;
   if (!shared || !(Symbol.asyncIterator in result)) return result;
-  const source = streamOpenedWith(shared.signal);
+  const source = shared.source;
   if (!source) return result;
   return new SharedSubscriptionDelivery(shared.socket, shared.id, source, shared.key, args, mask);
 }
@@ -82,11 +82,11 @@ export function makeGraphqlWsHandler(yoga: TasklaneYoga, app: AppContext) {
       if (errors.length > 0) return errors;
       const rootValue: EnvelopedRoot = { execute, subscribe };
       const contextValue = await contextFactory();
-      if (getOperationAST(document, payload.operationName)?.operation === 'subscription' && contextValue.signal === undefined) {
-        const signal = new AbortController().signal;
-        contextValue.signal = signal;
+      if (getOperationAST(document, payload.operationName)?.operation === 'subscription' && contextValue.streamOpened === undefined) {
         const key = JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, contextValue.caller ?? null, contextValue.scope]);
-        rootValue.shared = { socket: ctx.extra.socket, id, signal, key };
+        const shared: SharedSubscription = { socket: ctx.extra.socket, id, key };
+        contextValue.streamOpened = (stream) => (shared.source = stream);
+        rootValue.shared = shared;
       }
       return {
         schema,

@@ -246,6 +246,57 @@ describe('cleanup', () => {
     }
   });
 
+  it('leaves no process-wide weak table of ours the size of a burst of subscribers once they left', async () => {
+    // A WeakMap's or WeakSet's table keeps its capacity when its keys are collected: a long-lived
+    // one that takes an entry per subscriber stays as large as the most subscribers there ever
+    // were, memory still held after everyone left (seen as heap after a fan-out that never went
+    // back down). Every weak table that takes entries while a burst subscribes, gets a shared
+    // state and leaves is recorded; those of our code that took one per subscriber must be gone
+    // with the subscribers.
+    await until(async () => (await openSubscriptions()) === 0, 'earlier subscriptions to close');
+    const subscribers = 40;
+    const taken = new Map<object, { entries: number; by: string }>();
+    const record = (table: object) => {
+      let entry = taken.get(table);
+      if (!entry) {
+        // The frame that called set/add: the first one outside this file.
+        const by = new Error().stack!.split('\n').slice(1).find((line) => !line.includes('subscriptions.test.ts')) ?? '';
+        taken.set(table, (entry = { entries: 0, by }));
+      }
+      entry.entries++;
+    };
+    const { set } = WeakMap.prototype;
+    const { add } = WeakSet.prototype;
+    WeakMap.prototype.set = function (this: WeakMap<WeakKey, unknown>, key: WeakKey, value: unknown) {
+      record(this);
+      return set.call(this, key, value);
+    };
+    WeakSet.prototype.add = function (this: WeakSet<WeakKey>, value: WeakKey) {
+      record(this);
+      return add.call(this, value);
+    };
+    try {
+      const client = server.ws();
+      const task = await submit(server, { kind: 'burst' });
+      const all = Array.from({ length: subscribers }, () => reader(client.iterate({ query: FOLLOW, variables: { id: task['id'] } })));
+      for (const events of all) expect(await events.next()).toMatchObject({ status: 'PENDING' });
+      await server.worker.claim('burst');
+      for (const events of all) expect(await events.next()).toMatchObject({ status: 'PROCESSING' });
+      for (const events of all) await events.stop();
+      await until(async () => (await openSubscriptions()) === 0, 'the burst to close');
+    } finally {
+      WeakMap.prototype.set = set;
+      WeakSet.prototype.add = add;
+    }
+    const ours = (by: string) => /\/(services|packages)\//.test(by) && !by.includes('/node_modules/');
+    const perSubscriber = [...taken]
+      .filter(([, entry]) => entry.entries >= subscribers && ours(entry.by))
+      .map(([table, entry]) => ({ table: new WeakRef(table), what: `${entry.entries} entries, the first ${entry.by.trim()}` }));
+    taken.clear();
+    global.gc!();
+    expect(perSubscriber.filter(({ table }) => table.deref() !== undefined).map(({ what }) => what)).toEqual([]);
+  });
+
   it('ends a subscription when its SSE client goes away', async () => {
     // Streams of earlier tests close on the server a moment after their clients saw them end.
     await until(async () => (await openSubscriptions()) === 0, 'earlier subscriptions to close');
