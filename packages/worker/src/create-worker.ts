@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { JsonValue, Task } from '@tasklane/core';
+import type { JsonValue, Task, TaskStatus } from '@tasklane/core';
 import {
   CompletionBatcher,
   createPool,
@@ -178,7 +178,7 @@ class TasklaneWorker implements Worker {
     this.started = true;
     if (this.bus) {
       this.busCleanup.push(
-        this.bus.onChanges((changes) => this.onChanges(changes)),
+        this.bus.onChanges((changes) => this.onChanges(changes), WANTED_CHANGES),
         // Notifications sent while disconnected are gone: look for work and re-check leases.
         this.bus.onReconnect(() => this.claimLoop.wake()),
       );
@@ -463,6 +463,9 @@ class TasklaneWorker implements Worker {
     }
   }
 }
+
+/** What `onChanges` acts on; the claims and completions the whole cluster announces it ignores. */
+const WANTED_CHANGES: ReadonlySet<TaskStatus> = new Set(['pending', 'cancelled']);
 
 const INVALID = Symbol('invalid');
 
