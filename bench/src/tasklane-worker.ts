@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { loadConfig } from '@tasklane/core';
 import { createPool } from '@tasklane/db';
-import type { HandlerFn, Worker, WorkerOptions } from '@tasklane/worker';
+import type { HandlerFn, TaskEventListener, Worker, WorkerOptions } from '@tasklane/worker';
 import { loadWorkerRuntime } from './landed.ts';
 import { SkipScenario } from './types.ts';
 import { countStatements } from './statement-counter.ts';
@@ -29,6 +29,11 @@ export async function startWorkers(
   count: number,
   handlers: Record<string, HandlerFn>,
   extra: Partial<WorkerOptions> = {},
+  /**
+   * Told every worker's task events from the first: a listener added after `start` resolves can
+   * miss completions that came before, and a drain waiting for all of them would never end.
+   */
+  onTaskEvent?: TaskEventListener,
 ): Promise<BenchWorkers> {
   const runtime = await loadWorkerRuntime();
   if (typeof runtime === 'string') throw new SkipScenario(runtime);
@@ -49,6 +54,7 @@ export async function startWorkers(
   const workers = pools.map((pool) =>
     runtime.createWorker({ pool, connectionString: url, handlers, caps: UNCAPPED, graceMs: 2000, ...extra }),
   );
+  if (onTaskEvent) for (const w of workers) w.onTaskEvent(onTaskEvent);
   await Promise.all(workers.map((w) => w.start()));
   return {
     workers,

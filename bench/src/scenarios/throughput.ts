@@ -99,8 +99,13 @@ async function tasklaneRound(ctx: BenchContext, label: string, owners: number, p
     const listener = await listenForCompletions(url);
     let completedEvents = 0;
     const startedWall = Date.now();
-    const workers = await startWorkers(url, p.workerCount, { noop: async () => ({ ok: true }) }, { concurrency: p.slots, tracing: traced });
-    for (const w of workers.workers) w.onTaskEvent((e) => void (e.type === 'completed' && completedEvents++));
+    const workers = await startWorkers(
+      url,
+      p.workerCount,
+      { noop: async () => ({ ok: true }) },
+      { concurrency: p.slots, tracing: traced },
+      (e) => void (e.type === 'completed' && completedEvents++),
+    );
     const deadline = Date.now() + p.timeoutMs;
     while (completedEvents < p.n && Date.now() < deadline) await sleep(20);
     await workers.stop();

@@ -66,8 +66,7 @@ try {
     cpu0 = process.cpuUsage();
     pg0 = childTicks();
     const t1 = performance.now();
-    const workers = await startWorkers(url, 2, { noop: async () => ({ ok: true }) }, { concurrency: 500 });
-    for (const w of workers.workers) w.onTaskEvent((e) => void (e.type === 'completed' && completed++));
+    const workers = await startWorkers(url, 2, { noop: async () => ({ ok: true }) }, { concurrency: 500 }, (e) => void (e.type === 'completed' && completed++));
     while (completed < n) await sleep(5);
     report('drain', t1);
     await workers.stop();

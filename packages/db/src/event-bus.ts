@@ -14,7 +14,11 @@ export interface TaskChange {
 export interface EventBus {
   /** Resolves once listening. */
   start(): Promise<void>;
-  onChanges(listener: (changes: TaskChange[]) => void): () => void;
+  /**
+   * With `only`, the listener needs just changes to those statuses: it may still be given others
+   * (a bus that does not filter, or one parsing everything for another listener anyway).
+   */
+  onChanges(listener: (changes: TaskChange[]) => void, only?: ReadonlySet<TaskStatus>): () => void;
   /** Called after the bus lost its connection and listens again: changes in between were missed. */
   onReconnect(listener: () => void): () => void;
   readonly connected: boolean;
@@ -23,12 +27,43 @@ export interface EventBus {
 
 /** The listener bookkeeping every bus shares: register, unregister, tell them all. */
 export abstract class EventBusListeners {
-  private readonly changeListeners = new Set<(changes: TaskChange[]) => void>();
+  private readonly changeListeners = new Map<(changes: TaskChange[]) => void, ReadonlySet<TaskStatus> | undefined>();
   private readonly reconnectListeners = new Set<() => void>();
+  /** The statuses some listener needs, or undefined when one needs them all. */
+  private wanted: ReadonlySet<TaskStatus> | undefined = new Set();
 
-  onChanges(listener: (changes: TaskChange[]) => void): () => void {
-    this.changeListeners.add(listener);
-    return () => this.changeListeners.delete(listener);
+  onChanges(listener: (changes: TaskChange[]) => void, only?: ReadonlySet<TaskStatus>): () => void {
+    // A key, so that the same function given twice is told once, as with a Set.
+    this.changeListeners.set(listener, only);
+    this.rewant();
+    return () => {
+      this.changeListeners.delete(listener);
+      this.rewant();
+    };
+  }
+
+  private rewant(): void {
+    const wanted = new Set<TaskStatus>();
+    for (const only of this.changeListeners.values()) {
+      if (!only) {
+        this.wanted = undefined;
+        return;
+      }
+      for (const status of only) wanted.add(status);
+    }
+    this.wanted = wanted;
+  }
+
+  /**
+   * Tells the listeners the changes in a payload, parsing only what they need: a worker wants
+   * new work and cancellations, while most of the announcements are the claims and completions
+   * of every worker in the cluster, which it would otherwise take apart only to drop.
+   */
+  protected emitPayload(payload: string): void {
+    const wanted = this.wanted;
+    if (wanted?.size === 0) return;
+    const changes = parseChanges(payload, wanted);
+    if (changes.length > 0) this.emitChanges(changes);
   }
 
   onReconnect(listener: () => void): () => void {
@@ -37,7 +72,7 @@ export abstract class EventBusListeners {
   }
 
   protected emitChanges(changes: TaskChange[]): void {
-    for (const listener of this.changeListeners) listener(changes);
+    for (const listener of this.changeListeners.keys()) listener(changes);
   }
 
   protected emitReconnect(): void {
@@ -53,15 +88,33 @@ const STATUS_BY_CODE: Record<string, TaskStatus> = {
   x: 'cancelled',
 };
 
-/** Parses the trigger's payload: space-separated `id:version:s` entries. */
-export function parseChanges(payload: string): TaskChange[] {
+/**
+ * Parses the trigger's payload: space-separated `id:version:s` entries. With `only`, just the
+ * entries with those statuses: the others are passed over by their last character, unsplit.
+ */
+export function parseChanges(payload: string, only?: ReadonlySet<TaskStatus>): TaskChange[] {
   const changes: TaskChange[] = [];
-  for (const entry of payload.split(' ')) {
-    const [id, version, code] = entry.split(':');
-    const status = code ? STATUS_BY_CODE[code] : undefined;
-    if (id && version && status) changes.push({ id, version: Number(version), status });
+  if (!only) {
+    for (const entry of payload.split(' ')) parseEntry(entry, changes);
+    return changes;
+  }
+  for (let start = 0; start <= payload.length; ) {
+    let end = payload.indexOf(' ', start);
+    if (end === -1) end = payload.length;
+    // A well-formed entry ends in ":s"; anything else is split as without `only`.
+    const status = payload.charCodeAt(end - 2) === COLON && end - start >= 2 ? STATUS_BY_CODE[payload[end - 1]!] : undefined;
+    if (status === undefined || only.has(status)) parseEntry(payload.slice(start, end), changes, only);
+    start = end + 1;
   }
   return changes;
+}
+
+const COLON = 58;
+
+function parseEntry(entry: string, into: TaskChange[], only?: ReadonlySet<TaskStatus>): void {
+  const [id, version, code] = entry.split(':');
+  const status = code ? STATUS_BY_CODE[code] : undefined;
+  if (id && version && status && (!only || only.has(status))) into.push({ id, version: Number(version), status });
 }
 
 const CODE_BY_STATUS: Record<TaskStatus, string> = {
@@ -108,8 +161,7 @@ export class PgEventBus extends EventBusListeners implements EventBus {
     const client = createClient(this.options.connectionString, 'tasklane-listen');
     client.on('notification', (message) => {
       if (message.channel !== TASK_CHANNEL || !message.payload) return;
-      const changes = parseChanges(message.payload);
-      this.emitChanges(changes);
+      this.emitPayload(message.payload);
     });
     const lost = (error?: Error) => {
       if (this.client !== client) return;

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { EventBus, TaskChange } from './event-bus.ts';
-import { EventBusListeners, formatChanges, parseChanges } from './event-bus.ts';
+import { EventBusListeners, formatChanges } from './event-bus.ts';
 import { TASK_CHANNEL } from './schema.ts';
 
 export interface RedisEventBusOptions {
@@ -67,9 +67,7 @@ export class RedisEventBus extends EventBusListeners implements EventBus {
 
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
-      const changes = parseChanges(message);
-      if (changes.length === 0) return;
-      this.emitChanges(changes);
+      this.emitPayload(message);
     });
     this.subscriber.on('ready', () => void this.subscribe());
     this.subscriber.on('close', () => {

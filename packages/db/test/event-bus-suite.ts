@@ -69,6 +69,20 @@ export function describeEventBus(name: string, fixture: () => BusFixture): void 
       expect(cancelled.version).toBe(2);
     });
 
+    it('tells a listener that names the statuses it needs only changes to those', async () => {
+      const bus = f.makeBus(database.url);
+      open.push(bus);
+      const seen: TaskChange[] = [];
+      bus.onChanges((changes) => seen.push(...changes), new Set(['cancelled']));
+      await bus.start();
+      const store = new TaskStore(pool, { onChanges: f.publisher(bus) });
+      const { task } = await store.submit({ kind: 'video' });
+      await store.cancel(task.id);
+      // The submit was announced first, on the same channel: had it been passed on, it would be here.
+      await waitFor('the cancel', () => seen.find((c) => c.id === task.id));
+      expect(seen).toEqual([{ id: task.id, version: 2, status: 'cancelled' }]);
+    });
+
     it('announces what workers do: claim, progress, completion', async () => {
       const { bus, seen } = await started();
       const onChanges = f.publisher(bus);

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { JsonValue, Task } from '@tasklane/core';
+import type { JsonValue, Task, TaskStatus } from '@tasklane/core';
 import {
   CompletionBatcher,
   createPool,
@@ -21,7 +21,7 @@ import { startPeriodic, type Periodic } from './periodic.ts';
 import { RunningTask } from './running-task.ts';
 import { TaskError, timeoutError, toErrorInfo } from './task-error.ts';
 import type { TaskEvent, TaskEventListener } from './task-events.ts';
-import { runInAttempt, TaskTracing } from './task-tracing.ts';
+import { runInAttempt, TaskTracing, type AttemptTrace } from './task-tracing.ts';
 import { resolveOptions, type ResolvedOptions, type WorkerOptions } from './worker-options.ts';
 
 export interface StopOptions {
@@ -78,7 +78,6 @@ class TasklaneWorker implements Worker {
   private readonly publishChanges: WorkerOptions['onChanges'];
   private readonly definitions: Map<string, HandlerDefinition>;
   private readonly held = new Map<string, RunningTask>();
-  private readonly settling = new Set<Promise<void>>();
   private readonly listeners = new Set<TaskEventListener>();
   private readonly claimLoop: ClaimLoop;
   private readonly batcher: CompletionBatcher;
@@ -178,7 +177,7 @@ class TasklaneWorker implements Worker {
     this.started = true;
     if (this.bus) {
       this.busCleanup.push(
-        this.bus.onChanges((changes) => this.onChanges(changes)),
+        this.bus.onChanges((changes) => this.onChanges(changes), WANTED_CHANGES),
         // Notifications sent while disconnected are gone: look for work and re-check leases.
         this.bus.onReconnect(() => this.claimLoop.wake()),
       );
@@ -248,31 +247,33 @@ class TasklaneWorker implements Worker {
     entry.trace = this.tracing?.startAttempt(task, this.id);
     this.held.set(task.id, entry);
     if (this.listeners.size > 0) this.emit({ type: 'started', task });
-    const done = this.run(entry).finally(() => {
-      this.settling.delete(done);
+    void this.run(entry);
+  }
+
+  /** Runs the handler and stores its outcome; the task is let go at the end, whatever happened. */
+  private async run(entry: RunningTask): Promise<void> {
+    try {
+      let outcome: Outcome;
+      this.handlersRunning++;
+      try {
+        const result = runInAttempt(entry.trace, () => entry.definition.run(entry.task, entry.ctx));
+        const limitMs = this.settings.timeoutsMs.get(entry.task.kind);
+        outcome = { ok: true, value: await (limitMs === undefined ? result : this.withinLimit(entry, result, limitMs)) };
+      } catch (error) {
+        outcome = { ok: false, error };
+      } finally {
+        this.handlersRunning--;
+      }
+      entry.phase = 'settling';
+      this.claimLoop.wake();
+      await this.settle(entry, outcome);
+    } finally {
+      // Here rather than in a .finally() on the call: one promise and closure fewer per task.
       if (this.held.get(entry.id) === entry) this.held.delete(entry.id);
       entry.phase = 'done';
       this.heldChanged?.();
       this.claimLoop.wake();
-    });
-    this.settling.add(done);
-  }
-
-  private async run(entry: RunningTask): Promise<void> {
-    let outcome: Outcome;
-    this.handlersRunning++;
-    try {
-      const result = runInAttempt(entry.trace, () => entry.definition.run(entry.task, entry.ctx));
-      const limitMs = this.settings.timeoutsMs.get(entry.task.kind);
-      outcome = { ok: true, value: await (limitMs === undefined ? result : this.withinLimit(entry, result, limitMs)) };
-    } catch (error) {
-      outcome = { ok: false, error };
-    } finally {
-      this.handlersRunning--;
     }
-    entry.phase = 'settling';
-    this.claimLoop.wake();
-    await this.settle(entry, outcome);
   }
 
   /**
@@ -300,9 +301,13 @@ class TasklaneWorker implements Worker {
   }
 
   /** Stores the outcome, retrying through database outages; fencing decides whether it counts. */
-  private async settle(entry: RunningTask, outcome: Outcome): Promise<void> {
+  private settle(entry: RunningTask, outcome: Outcome): Promise<void> {
+    // Not async itself: untraced, the write's own promise is the answer, with none wrapped round it.
     if (!entry.trace || !this.tracing) return this.settleUntraced(entry, outcome);
-    const { tracing, trace } = { tracing: this.tracing, trace: entry.trace };
+    return this.settleTraced(this.tracing, entry.trace, entry, outcome);
+  }
+
+  private async settleTraced(tracing: TaskTracing, trace: AttemptTrace, entry: RunningTask, outcome: Outcome): Promise<void> {
     try {
       await tracing.settle(trace, entry.task, () => this.settleUntraced(entry, outcome));
     } finally {
@@ -320,7 +325,8 @@ class TasklaneWorker implements Worker {
       if (cause !== 'shutdown') this.emit({ type: 'dropped', taskId: entry.id, attempt: entry.attempt });
       return;
     }
-    const backoff = new Backoff(100, 5000);
+    // Made when a write first fails: nearly every outcome is stored on the first try.
+    let backoff: Backoff | undefined;
     let failingSince: number | undefined;
     for (;;) {
       try {
@@ -328,7 +334,7 @@ class TasklaneWorker implements Worker {
         return;
       } catch (error) {
         if (this.forced || (entry.abortCause && entry.abortCause !== 'timeout')) return;
-        const delay = backoff.next();
+        const delay = (backoff ??= new Backoff(100, 5000)).next();
         failingSince ??= Date.now();
         entry.log.warn('storing the outcome failed; retrying', { ...errorFields(error), failingForMs: Date.now() - failingSince, retryInMs: delay });
         await sleep(delay);
@@ -347,7 +353,7 @@ class TasklaneWorker implements Worker {
         if (held) {
           // The base logger with the task's fields, as entry.log would add them (without making it).
           this.log.debug('task completed', { taskId: id, kind: entry.task.kind, attempt });
-          this.emit({ type: 'completed', taskId: id, attempt });
+          if (this.listeners.size > 0) this.emit({ type: 'completed', taskId: id, attempt });
         } else {
           this.emit({ type: 'dropped', taskId: id, attempt });
         }
@@ -463,6 +469,9 @@ class TasklaneWorker implements Worker {
     }
   }
 }
+
+/** What `onChanges` acts on; the claims and completions the whole cluster announces it ignores. */
+const WANTED_CHANGES: ReadonlySet<TaskStatus> = new Set(['pending', 'cancelled']);
 
 const INVALID = Symbol('invalid');
 

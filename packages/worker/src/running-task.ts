@@ -86,13 +86,19 @@ export class RunningTask {
   }
 }
 
-/** What the handler sees of its RunningTask. The functions are bound: handlers may destructure them. */
+/**
+ * What the handler sees of its RunningTask. The functions are bound: handlers may destructure them.
+ * They are made on first use, as the rest of a RunningTask is: most handlers never call them.
+ */
 class HandlerContext implements TaskContext {
+  private boundProgress: ((percent: number, message?: string) => void) | undefined;
+  private boundSetService: ((service: string) => void) | undefined;
+
   constructor(private readonly entry: RunningTask) {}
 
-  readonly progress = (percent: number, message?: string): void => {
-    this.entry.reportProgress(percent, message);
-  };
+  get progress(): (percent: number, message?: string) => void {
+    return (this.boundProgress ??= (percent, message) => this.entry.reportProgress(percent, message));
+  }
 
   get signal(): AbortSignal {
     return this.entry.signal;
@@ -114,7 +120,9 @@ class HandlerContext implements TaskContext {
     return this.entry.trace?.span ?? NO_SPAN;
   }
 
-  readonly setService = (service: string): void => {
-    this.entry.service = service;
-  };
+  get setService(): (service: string) => void {
+    return (this.boundSetService ??= (service) => {
+      this.entry.service = service;
+    });
+  }
 }
