@@ -11,6 +11,7 @@ import { maskError } from './errors.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from './graphiql-default-query.ts';
 import { renderOfflineGraphiQL } from './graphiql-page.ts';
 import { useDisableIntrospection } from './introspection.ts';
+import { useJitQueries } from './jit-queries.ts';
 import { useJsonParamsGuard } from './json-params-guard.ts';
 import { schema } from './schema.ts';
 
@@ -51,7 +52,7 @@ export function createTasklaneYoga(app: AppContext, { metrics, logger }: Tasklan
     // GraphiQL without introspection is an editor that cannot complete or check anything.
     graphiql: limits.introspection ? { title: 'Tasklane GraphQL', defaultQuery: GRAPHIQL_DEFAULT_QUERY, subscriptionsProtocol: 'WS' } : false,
     renderGraphiQL: renderOfflineGraphiQL,
-    plugins: [useFormPostGuard(), useJsonParamsGuard(), ...useArmor(limits), ...(limits.introspection ? [] : [useDisableIntrospection()])],
+    plugins: [useFormPostGuard(), useJsonParamsGuard(), ...useArmor(limits), ...(limits.introspection ? [] : [useDisableIntrospection()]), useJitQueries()],
     landingPage: false,
     // CORS is the server's one policy for every route (cors.ts); Yoga's own would answer
     // GraphQL's preflights and origins by rules of its own.
