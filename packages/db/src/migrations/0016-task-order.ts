@@ -13,18 +13,20 @@ import { type Kysely, sql } from 'kysely';
  * and removed when it is deleted, by statement triggers, so that every writer (submit, bulk
  * submit, retry, re-run, retention, an operator's SQL) keeps them right with no change.
  *
- * `on conflict do nothing`: a restore that loads task_order's rows and then the tasks' (its
- * trigger firing) leaves one entry per task.
+ * A restore (pg_restore, or a plain dump through psql) loads both tables' rows before it creates
+ * the triggers, so task_order comes back from the dump, once.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     create table tasklane.task_order (
-      id text primary key,
+      id text not null,
       owner text not null,
       created_at timestamptz(3) not null
     )
   `.execute(db);
-  await sql`create index task_order_created on tasklane.task_order (created_at, id)`.execute(db);
+  // Unique, and no separate key on id: each index is one more entry per submitted task, and the
+  // list and the delete trigger both find an entry by (created_at, id).
+  await sql`create unique index task_order_created on tasklane.task_order (created_at, id)`.execute(db);
   await sql`create index task_order_owner_created on tasklane.task_order (owner, created_at, id)`.execute(db);
   await sql`insert into tasklane.task_order (id, owner, created_at) select id, owner, created_at from tasklane.tasks`.execute(db);
 
@@ -32,8 +34,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     create function tasklane.task_order_insert() returns trigger language plpgsql as $$
     begin
       insert into tasklane.task_order (id, owner, created_at)
-        select n.id, n.owner, n.created_at from new_rows n
-        on conflict (id) do nothing;
+        select n.id, n.owner, n.created_at from new_rows n;
       return null;
     end $$
   `.execute(db);
@@ -44,7 +45,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     create function tasklane.task_order_delete() returns trigger language plpgsql as $$
     begin
-      delete from tasklane.task_order o using old_rows d where o.id = d.id;
+      delete from tasklane.task_order o using old_rows d where o.created_at = d.created_at and o.id = d.id;
       return null;
     end $$
   `.execute(db);
