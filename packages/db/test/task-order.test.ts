@@ -47,7 +47,9 @@ describe('the list order table', () => {
     const [claimed] = await worker.claim(1, [kind], caps);
     await worker.fail({ id: claimed!.id, attempt: 1, error: { type: 'Boom', message: 'no', retryable: false } });
     const rerun = await operations.retry(claimed!.id, { owner: 'alice' });
-    const all = [one, ...many, rerun];
+    // In list order: creation time, then id (tasks made in the same millisecond go by id, not by
+    // the order they were submitted in).
+    const all = [one, ...many, rerun].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
     expect(await entries(all.map((t) => t.id))).toEqual(all.map((t) => `${t.id} alice ${t.createdAt.getTime()}`));
     expect(await listed(kind, 'alice')).toEqual(all.map((t) => t.id));
     expect(await listed(kind, 'bob')).toEqual([]);
