@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.ts';
 import type { Metrics } from '../metrics.ts';
 import { graphqlTransportErrorHandler } from './transport-errors.ts';
+import { answerDirectQuery } from './direct-query.ts';
 import { guardClientMessages } from './client-message-guard.ts';
 import { PREFLIGHT_HEADERS } from './csrf.ts';
 import { makeGraphqlWsHandler } from './websocket-handler.ts';
@@ -14,6 +15,8 @@ export interface RegisterGraphqlOptions {
 }
 
 async function handleHttp(yoga: TasklaneYoga, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const direct = await answerDirectQuery(yoga, req, reply);
+  if (direct !== undefined) return reply.send(direct);
   // Passing the reply lets Yoga abort the request's signal when the client goes away, which only
   // an SSE stream needs: a query or mutation answers at once, and watching for the close costs
   // three listeners and an abort on every request.
