@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { freePort } from '@tasklane/db';
-import { REPO_ROOT } from './landed.ts';
+import { DIST_CONDITION, REPO_ROOT } from './landed.ts';
 import { sleep } from './stats.ts';
 
 export interface ServerProcess {
@@ -16,12 +16,14 @@ export interface ServerProcess {
 }
 
 /**
- * Starts a TypeScript entry point with `node --import tsx`, as a deployment would, and waits for
- * `readyPath`. `nodeArgs` go before the entry (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
+ * Starts an entry point as a deployment would and waits for `readyPath`: compiled JavaScript (the
+ * API's `dist`, the peers' plain servers) with plain `node` and the `@tasklane/dist` condition, as
+ * the image runs it; a TypeScript one with `node --import tsx`. `nodeArgs` go before the entry
+ * (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
  */
 export async function startServerProcess(entry: string, env: Record<string, string>, readyPath: string, nodeArgs: readonly string[] = []): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
+  const child = spawn(process.execPath, [...nodeArgs, ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : [DIST_CONDITION]), entry], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -12,7 +12,7 @@ import { UNCAPPED } from '../tasklane-worker.ts';
 import { ratio, SkipScenario, type Scenario } from '../types.ts';
 
 const SUBSCRIPTION = 'subscription($id: ID!) { taskUpdated(id: $id) { id progress version updatedAt } }';
-const FLOOR_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fanout-floor-server.ts');
+const FLOOR_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fanout-floor-server.js');
 
 /** CPU time (user + system) a process has used so far, in ms, from /proc (clock ticks of 10 ms). */
 function cpuMs(pid: number | undefined): number {
@@ -56,7 +56,7 @@ async function progressRounds(
 }
 
 /**
- * The same subscribers, rounds and measurement against `fanout-floor-server.ts`: one `ws` server
+ * The same subscribers, rounds and measurement against `fanout-floor-server.js`: one `ws` server
  * sending the same messages with no database, GraphQL or feed behind it. What this machine's
  * kernel and `ws` cost for the sends alone, to read the API's p99 against.
  */

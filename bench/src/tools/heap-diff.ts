@@ -9,7 +9,8 @@
  * every cycle, a cache levels off), and takes another snapshot. Prints the KB per node type in
  * both, and the objects the second has and the first had not, by constructor (HEAP_TOP groups,
  * default 25), with the retainer path of the largest few. HEAP_SNAPSHOT_DIR=<dir> keeps both
- * snapshots (for Chrome DevTools' comparison view).
+ * snapshots (for Chrome DevTools' comparison view). HEAP_WHILE_SUBSCRIBED=1 takes the second
+ * snapshot while the last cycle's subscribers are still there: what each subscriber costs.
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node --import tsx bench/src/tools/heap-diff.ts
  */
@@ -32,6 +33,8 @@ const rounds = Number(process.env.HEAP_ROUNDS ?? 3);
 const cycles = Number(process.env.HEAP_CYCLES ?? 1);
 const snapshotDir = process.env.HEAP_SNAPSHOT_DIR;
 const TOP_GROUPS = Number(process.env.HEAP_TOP ?? 25);
+/** HEAP_WHILE_SUBSCRIBED=1: the second snapshot is taken before the last cycle's subscribers leave. */
+const whileSubscribed = process.env.HEAP_WHILE_SUBSCRIBED === '1';
 
 const log = (message: string) => process.stderr.write(`[heap-diff] ${message}\n`);
 const db = await openBenchDatabase(log);
@@ -46,7 +49,7 @@ try {
   const inspector = await openInspector(api.inspectorUrl()!);
   await inspector.call('HeapProfiler.enable');
   const wsUrl = `ws://127.0.0.1:${api.port}/graphql`;
-  const cycle = async (count: number, progressRounds: number, firstProgress: number) => {
+  const cycle = async (count: number, progressRounds: number, firstProgress: number, close = true) => {
     const opened = await client.ask({ type: 'open', url: wsUrl, query: SUBSCRIPTION, ids: Array.from({ length: count }, (_, i) => ids[i % ids.length]!) }, 'opened');
     if (opened.initial !== count) throw new Error(`${opened.initial} of ${count} subscriptions opened: ${opened.firstFailure}`);
     for (let r = 0; r < progressRounds; r++) {
@@ -54,6 +57,7 @@ try {
       await pool.query(`update tasklane.tasks set progress = $1 where id = any($2::text[])`, [progress, ids]);
       await client.ask({ type: 'collect', progress, timeoutMs: 20_000 }, 'collected');
     }
+    if (!close) return;
     await client.ask({ type: 'close' }, 'closed');
     await sleep(2000);
   };
@@ -68,7 +72,7 @@ try {
   log(`heap after GC: ${await heapUsedAfterGcKb(inspector)} KB`);
   for (let c = 0; c < cycles; c++) {
     log(`${subscribers} subscribers over ${ids.length} tasks, ${rounds} rounds`);
-    await cycle(subscribers, rounds, 10 + c * rounds);
+    await cycle(subscribers, rounds, 10 + c * rounds, !(whileSubscribed && c === cycles - 1));
     log(`heap after GC: ${await heapUsedAfterGcKb(inspector)} KB`);
   }
   const afterText = await takeHeapSnapshot(inspector);

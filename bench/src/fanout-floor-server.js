@@ -6,24 +6,25 @@
  * arrived (where the API's figure starts at the commit), builds one payload per task and writes
  * it to each of the task's sockets, the same message the API would send. Run as its own process
  * by the fanout scenario, so its latency is measured by the same subscribers the same way.
+ * Plain JavaScript, run by plain `node` as the API's compiled `dist` is.
  */
 import { createServer } from 'node:http';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 
-interface Subscription {
-  socket: WebSocket;
-  /** `{"id":<operation id>,"type":"next","payload":` */
-  prefix: string;
-}
+/** @typedef {{ socket: import('ws').WebSocket; prefix: string }} Subscription `prefix`: `{"id":<operation id>,"type":"next","payload":` */
 
-const byTask = new Map<string, Set<Subscription>>();
-const versions = new Map<string, number>();
+/** @type {Map<string, Set<Subscription>>} */
+const byTask = new Map();
+/** @type {Map<string, number>} */
+const versions = new Map();
 
-function payload(taskId: string, progress: number, version: number, updatedAt: string): string {
+/** @param {string} taskId @param {number} progress @param {number} version @param {string} updatedAt */
+function payload(taskId, progress, version, updatedAt) {
   return JSON.stringify({ data: { taskUpdated: { id: taskId, progress, version, updatedAt } } });
 }
 
-function onSubscribe(socket: WebSocket, message: { id?: unknown; payload?: { variables?: { id?: unknown } } }): void {
+/** @param {import('ws').WebSocket} socket @param {{ id?: unknown; payload?: { variables?: { id?: unknown } } }} message */
+function onSubscribe(socket, message) {
   const taskId = String(message.payload?.variables?.id ?? '');
   const subscription = { socket, prefix: `{"id":${JSON.stringify(String(message.id))},"type":"next","payload":` };
   let set = byTask.get(taskId);
@@ -31,14 +32,15 @@ function onSubscribe(socket: WebSocket, message: { id?: unknown; payload?: { var
   set.add(subscription);
   versions.set(taskId, versions.get(taskId) ?? 1);
   socket.once('close', () => set.delete(subscription));
-  socket.send(subscription.prefix + payload(taskId, 0, versions.get(taskId)!, new Date().toISOString()) + '}');
+  socket.send(subscription.prefix + payload(taskId, 0, versions.get(taskId), new Date().toISOString()) + '}');
 }
 
-function round(progress: number): number {
+/** @param {number} progress */
+function round(progress) {
   const updatedAt = new Date().toISOString();
   let sent = 0;
   for (const [taskId, subscriptions] of byTask) {
-    const version = versions.get(taskId)! + 1;
+    const version = versions.get(taskId) + 1;
     versions.set(taskId, version);
     const body = payload(taskId, progress, version, updatedAt);
     for (const { socket, prefix } of subscriptions) {
@@ -68,7 +70,7 @@ const server = createServer((req, res) => {
 const wss = new WebSocketServer({ server, path: '/graphql', perMessageDeflate: false });
 wss.on('connection', (socket) => {
   socket.on('message', (raw) => {
-    const message = JSON.parse(raw.toString()) as { type?: string; id?: unknown };
+    const message = JSON.parse(raw.toString());
     if (message.type === 'connection_init') socket.send('{"type":"connection_ack"}');
     else if (message.type === 'subscribe') onSubscribe(socket, message);
   });
