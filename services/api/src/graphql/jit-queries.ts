@@ -1,9 +1,29 @@
-import { getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
 
 /** A document's state: seen once (not compiled yet), compiled, or not compilable. */
 type Entry = { seen: 1 } | { compiled: CompiledQuery } | { compiled: null };
+
+/** Compiled operations by document, then by operation name ('' for the only one). */
+const compiledOperations = new WeakMap<DocumentNode, Map<string, CompiledQuery | null>>();
+
+/**
+ * The operation compiled by graphql-jit, once per document and operation name for as long as the
+ * document lives (the parser cache keeps one object per query text); null if it cannot be.
+ */
+export function compiledOperation(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined): CompiledQuery | null {
+  let byName = compiledOperations.get(document);
+  if (!byName) compiledOperations.set(document, (byName = new Map()));
+  const name = operationName ?? '';
+  let compiled = byName.get(name);
+  if (compiled === undefined) {
+    const result = compileQuery(schema, document, operationName ?? undefined);
+    compiled = isCompiledQuery(result) ? result : null;
+    byName.set(name, compiled);
+  }
+  return compiled;
+}
 
 type MaybePromise<T> = T | Promise<T>;
 type Execute = (args: ExecutionArgs) => MaybePromise<unknown>;
@@ -33,8 +53,7 @@ export function useJitQueries(): Plugin {
       return null;
     }
     if ('compiled' in entry) return entry.compiled;
-    const result = compileQuery(args.schema, args.document, args.operationName ?? undefined);
-    const compiled = isCompiledQuery(result) ? result : null;
+    const compiled = compiledOperation(args.schema, args.document, args.operationName);
     entries.set(args.document, { compiled });
     return compiled;
   }

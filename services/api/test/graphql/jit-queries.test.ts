@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, submit, type TestServer } from './test-server.ts';
+import { reader, startTestServer, submit, type TestServer } from './test-server.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -46,5 +46,23 @@ describe('queries run through graphql-jit', () => {
     expect(answer.startsWith('400 ')).toBe(true);
     expect(answer).toContain(wording);
     expect(answer).toContain('"locations"');
+  });
+});
+
+describe('subscription events run through graphql-jit', () => {
+  const fields = 'id kind status progress message input metadata result error { type message retryable } priority service maxAttempts runAt createdAt updatedAt startedAt finishedAt completedAt version retriedFrom attempts attemptHistory { attempt outcome worker error { message } }';
+
+  it('carry what a query of the same version answers, key for key', async () => {
+    const task = await submit(server, { kind: 'jit_events', input: { n: 2 }, metadata: { customer: 'acme' } });
+    const events = reader(server.ws().iterate({ query: `subscription($id: ID!) { taskUpdated(id: $id) { ${fields} } }`, variables: { id: task['id'] } }));
+    await events.next();
+    const held = await server.worker.claim('jit_events');
+    await server.worker.fail(held, { type: 'Boom', message: 'first try', retryable: false });
+    let last = await events.next();
+    while (last['status'] !== 'FAILED') last = await events.next();
+    // The first run of a query document is graphql-js's own (JIT compiles from the second).
+    const read = JSON.parse((await post(`query($id: ID!) { task(id: $id) { ${fields} } }`, { id: task['id'] })).slice(4)) as { data: { task: unknown } };
+    expect(JSON.stringify(last)).toBe(JSON.stringify(read.data.task));
+    expect(last).toMatchObject({ status: 'FAILED', attemptHistory: [{ attempt: 1 }] });
   });
 });
