@@ -242,8 +242,10 @@ export class TaskStore {
     const webhook = byColumn(prepared, 'webhook');
     const metadata = byColumn(prepared, 'metadata');
     const traceParent = byColumn(prepared, 'trace_parent');
-    const { rows } = await this.pool.query<InsertedBatch>(
-      `with x as (
+    // Named: a single submit is mostly this statement's parse and plan, which a prepared one skips.
+    const { rows } = await runStatement<InsertedBatch>(this.pool, {
+      name: 'tasklane_submit',
+      text: `with x as (
          select x.id, x.input, coalesce(x.kind, $4) as kind, coalesce(x.service, $6) as service,
                 coalesce(x.priority, $8) as priority, coalesce(x.run_at, $10, now()) as run_at,
                 coalesce(x.max_attempts, $12) as max_attempts, coalesce(x.idempotency_key, $14) as idempotency_key,
@@ -275,7 +277,7 @@ export class TaskStore {
        select array(select id from inserted where idempotency_key is not null) as keyed_ids,
               (extract(epoch from now()) * 1000)::float8 as now_ms,
               (extract(epoch from now()::timestamptz(3)) * 1000)::float8 as created_ms`,
-      [
+      values: [
         prepared.map((p) => p.id),
         prepared.map((p) => p.input),
         owner,
@@ -300,7 +302,7 @@ export class TaskStore {
         traceParent.value,
         traceParent.each,
       ],
-    );
+    });
     const batch = rows[0]!;
     const keyedInserted = new Set(batch.keyed_ids);
     const wentIn = (p: PreparedTask) => p.idempotency_key === null || keyedInserted.has(p.id);
