@@ -2,9 +2,6 @@ import { getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionR
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
 
-/** A document's state: seen once (not compiled yet), compiled, or not compilable. */
-type Entry = { seen: 1 } | { compiled: CompiledQuery } | { compiled: null };
-
 /** Compiled operations by document, then by operation name ('' for the only one). */
 const compiledOperations = new WeakMap<DocumentNode, Map<string, CompiledQuery | null>>();
 
@@ -41,21 +38,16 @@ type Execute = (args: ExecutionArgs) => MaybePromise<unknown>;
  * for queries only (they change nothing); mutations and subscriptions always take Yoga's executor.
  *
  * A document is compiled on its second execution, so one-off documents never pay for compilation;
- * entries live as long as the parser cache holds the document (keyed by the document object).
+ * what was seen and compiled lives as long as the parser cache holds the document (keyed by the
+ * document object, then by operation name in `compiledOperation`).
  */
 export function useJitQueries(): Plugin {
-  const entries = new WeakMap<DocumentNode, Entry>();
+  const seen = new WeakSet<DocumentNode>();
 
   function compiledFor(args: ExecutionArgs): CompiledQuery | null {
-    const entry = entries.get(args.document);
-    if (entry === undefined) {
-      entries.set(args.document, { seen: 1 });
-      return null;
-    }
-    if ('compiled' in entry) return entry.compiled;
-    const compiled = compiledOperation(args.schema, args.document, args.operationName);
-    entries.set(args.document, { compiled });
-    return compiled;
+    if (seen.has(args.document)) return compiledOperation(args.schema, args.document, args.operationName);
+    seen.add(args.document);
+    return null;
   }
 
   return {

@@ -32,6 +32,19 @@ describe('queries run through graphql-jit', () => {
     expect(answer).toMatch(/^200 \{"data":\{"task":\{"id":/);
   });
 
+  it('answer each operation of a many-operation document with its own compiled query', async () => {
+    const task = await submit(server, { kind: 'jit_ops', input: { n: 3 } });
+    const query = 'query Kind($id: ID!) { task(id: $id) { kind } } query Status($id: ID!) { task(id: $id) { status } }';
+    const ask = async (operationName: string) => {
+      const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables: { id: task['id'] }, operationName }) });
+      return response.text();
+    };
+    for (let i = 0; i < 3; i++) {
+      expect(await ask('Kind')).toBe('{"data":{"task":{"kind":"jit_ops"}}}');
+      expect(await ask('Status')).toBe('{"data":{"task":{"status":"PENDING"}}}');
+    }
+  });
+
   it('keep field errors with their locations and order', async () => {
     const answer = await sameEveryTime('query($id: ID!) { task(id: $id) { id } }', { id: 'jit_missing' });
     expect(answer).toBe('200 {"errors":[{"message":"Task jit_missing not found","locations":[{"line":1,"column":19}],"path":["task"],"extensions":{"code":"NOT_FOUND"}}],"data":{"task":null}}');
