@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import { execute, GraphQLError } from 'graphql';
 import { compiledOperation } from './jit-queries.ts';
 import type { SubscriptionStream } from './subscription-stream.ts';
+import { TextMessageWriter } from './text-frame-writer.ts';
 
 /** Yoga's error masking as configured (message, dev mode, logging of what it hides). */
 export type MaskErrors = (error: GraphQLError) => GraphQLError;
@@ -14,22 +15,23 @@ export type MaskErrors = (error: GraphQLError) => GraphQLError;
 const SLOW_SOCKET_BYTES = 64 * 1024;
 
 /**
- * Serialised `next` payloads by event object, then by share key. Every subscriber of a task gets
- * the same event object from the feed, so subscribers with the same operation, variables and
- * caller execute and serialise it once between them; the entry goes when the event object does.
+ * Serialised `next` payloads (UTF-8) by event object, then by share key. Every subscriber of a
+ * task gets the same event object from the feed, so subscribers with the same operation,
+ * variables and caller execute, serialise and encode it once between them; the entry goes when
+ * the event object does.
  */
-const payloads = new WeakMap<object, Map<string, string | Promise<string>>>();
+const payloads = new WeakMap<object, Map<string, Buffer | Promise<Buffer>>>();
 
-function serialise(result: ExecutionResult, mask: MaskErrors): string {
+function serialise(result: ExecutionResult, mask: MaskErrors): Buffer {
   const { errors, ...rest } = result;
   // The same shape graphql-ws sends: `errors` omitted when there are none, errors as their JSON.
-  return JSON.stringify(errors ? { ...rest, errors: errors.map((error) => mask(error).toJSON()) } : rest);
+  return Buffer.from(JSON.stringify(errors ? { ...rest, errors: errors.map((error) => mask(error).toJSON()) } : rest));
 }
 
-function execution(event: object, args: ExecutionArgs, mask: MaskErrors): string | Promise<string> {
+function execution(event: object, args: ExecutionArgs, mask: MaskErrors): Buffer | Promise<Buffer> {
   // What graphql-js does for each event of a subscription: run the operation with the event as
   // the root value (the field's `resolve` maps it).
-  const standard = (): string | Promise<string> => {
+  const standard = (): Buffer | Promise<Buffer> => {
     const result = execute({ ...args, rootValue: event });
     return result instanceof Promise ? result.then((r) => serialise(r, mask)) : serialise(result, mask);
   };
@@ -49,7 +51,7 @@ function execution(event: object, args: ExecutionArgs, mask: MaskErrors): string
   return result.errors?.length ? standard() : serialise(result, mask);
 }
 
-function payloadFor(event: object, shareKey: string, args: ExecutionArgs, mask: MaskErrors): string | Promise<string> {
+function payloadFor(event: object, shareKey: string, args: ExecutionArgs, mask: MaskErrors): Buffer | Promise<Buffer> {
   let byKey = payloads.get(event);
   if (!byKey) payloads.set(event, (byKey = new Map()));
   let payload = byKey.get(shareKey);
@@ -68,19 +70,19 @@ function payloadFor(event: object, shareKey: string, args: ExecutionArgs, mask: 
  * graphql-ws's `complete` always follows the final state.
  */
 export class SharedSubscriptionDelivery implements AsyncGenerator<never, void, undefined> {
-  private readonly prefix: string;
+  private readonly writer: TextMessageWriter;
   private ended: Promise<IteratorResult<never, void>> | undefined;
   private stopped = false;
 
   constructor(
-    private readonly socket: WebSocket,
+    socket: WebSocket,
     subscriptionId: string,
     private readonly source: SubscriptionStream<object>,
     private readonly shareKey: string,
     private readonly args: ExecutionArgs,
     private readonly mask: MaskErrors,
   ) {
-    this.prefix = `{"id":${JSON.stringify(subscriptionId)},"type":"next","payload":`;
+    this.writer = new TextMessageWriter(socket, `{"id":${JSON.stringify(subscriptionId)},"type":"next","payload":`, '}');
   }
 
   next(): Promise<IteratorResult<never, void>> {
@@ -124,11 +126,11 @@ export class SharedSubscriptionDelivery implements AsyncGenerator<never, void, u
   /** Sends one event; resolves when the socket can take more (at once unless it is slow). */
   private async sendPulled(event: object, shared = true): Promise<void> {
     let payload = shared ? payloadFor(event, this.shareKey, this.args, this.mask) : execution(event, this.args, this.mask);
-    if (typeof payload !== 'string') payload = await payload;
-    if (this.stopped || this.socket.readyState !== this.socket.OPEN) return;
-    const message = this.prefix + payload + '}';
-    if (this.socket.bufferedAmount < SLOW_SOCKET_BYTES) this.socket.send(message);
-    else await new Promise<void>((resolve) => this.socket.send(message, () => resolve()));
+    if (payload instanceof Promise) payload = await payload;
+    const writer = this.writer;
+    if (this.stopped || !writer.open) return;
+    if (writer.bufferedAmount < SLOW_SOCKET_BYTES) writer.send(payload);
+    else await new Promise<void>((resolve) => writer.send(payload, resolve));
   }
 
   /** Resolves when the source ended (rejects with its error), or undefined if it cannot push. */
@@ -137,22 +139,22 @@ export class SharedSubscriptionDelivery implements AsyncGenerator<never, void, u
     const ended = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))));
     /** A payload still being executed asynchronously: later events wait behind it. */
     let pending: Promise<void> | undefined;
-    const send = (payload: string): boolean => {
-      if (this.stopped || this.socket.readyState !== this.socket.OPEN) return true;
-      const message = this.prefix + payload + '}';
-      if (this.socket.bufferedAmount < SLOW_SOCKET_BYTES) {
-        this.socket.send(message);
+    const writer = this.writer;
+    const send = (payload: Buffer): boolean => {
+      if (this.stopped || !writer.open) return true;
+      if (writer.bufferedAmount < SLOW_SOCKET_BYTES) {
+        writer.send(payload);
         return true;
       }
       // A slow reader: the source keeps only the newest state until this one has drained.
-      this.socket.send(message, () => resume?.());
+      writer.send(payload, () => resume?.());
       return false;
     };
     // `resume` is only called back asynchronously (a drained send, an async payload), after this assignment.
     const resume: (() => void) | undefined = this.source.pushTo({
       next: (event) => {
         const payload = payloadFor(event, this.shareKey, this.args, this.mask);
-        if (typeof payload === 'string') return send(payload);
+        if (!(payload instanceof Promise)) return send(payload);
         pending = payload.then((p) => {
           pending = undefined;
           if (send(p)) resume?.();
