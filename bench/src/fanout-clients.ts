@@ -8,7 +8,8 @@
  * - `open` {url, query, ids}: one socket and one subscription per id; answers `opened` once every
  *   subscription has its first message (or failed, or 30 s passed).
  * - `collect` {progress, timeoutMs}: waits until every subscriber received a state with that
- *   progress, answers `collected` with receipt − `updatedAt` per subscriber that did.
+ *   progress, answers `collected` with, per subscriber that did, receipt − `updatedAt` and the
+ *   receipt time itself (`Date.now()`, the clock every process of the machine shares).
  * - `close`: closes every socket, answers `closed`.
  */
 import WebSocket from 'ws';
@@ -20,7 +21,7 @@ export type ToClients =
 
 export type FromClients =
   | { type: 'opened'; initial: number; failed: number; firstFailure?: string }
-  | { type: 'collected'; progress: number; latencies: number[]; missing: number; outOfOrder: number }
+  | { type: 'collected'; progress: number; latencies: number[]; received: number[]; missing: number; outOfOrder: number }
   | { type: 'closed' };
 
 interface Subscriber {
@@ -34,8 +35,8 @@ interface Subscriber {
 }
 
 const subscribers: Subscriber[] = [];
-/** progress → latency per subscriber index (NaN until received). */
-const receipts = new Map<number, Float64Array>();
+/** progress → latency from `updatedAt` and receipt time, per subscriber index (NaN until received). */
+const receipts = new Map<number, { latencies: Float64Array; received: Float64Array }>();
 let outOfOrder = 0;
 let initial = 0;
 let failed = 0;
@@ -45,10 +46,10 @@ function send(message: FromClients): void {
   process.send!(message);
 }
 
-function receiptsFor(progress: number): Float64Array {
+function receiptsFor(progress: number): { latencies: Float64Array; received: Float64Array } {
   let list = receipts.get(progress);
   if (!list) {
-    list = new Float64Array(subscribers.length).fill(Number.NaN);
+    list = { latencies: new Float64Array(subscribers.length).fill(Number.NaN), received: new Float64Array(subscribers.length).fill(Number.NaN) };
     receipts.set(progress, list);
   }
   return list;
@@ -74,7 +75,10 @@ function onMessage(index: number, raw: WebSocket.RawData): void {
       return;
     }
     const list = receiptsFor(task.progress);
-    if (Number.isNaN(list[index]!)) list[index] = at - Date.parse(task.updatedAt);
+    if (Number.isNaN(list.latencies[index]!)) {
+      list.latencies[index] = at - Date.parse(task.updatedAt);
+      list.received[index] = at;
+    }
     return;
   }
   if (message.type === 'error' || message.type === 'complete') fail(sub, `${message.type}: ${JSON.stringify(message.payload ?? null).slice(0, 300)}`);
@@ -121,10 +125,11 @@ async function handle(message: ToClients): Promise<void> {
     send({ type: 'opened', initial, failed, ...(firstFailure ? { firstFailure } : {}) });
   } else if (message.type === 'collect') {
     const list = receiptsFor(message.progress);
-    const done = () => list.every((v) => !Number.isNaN(v));
+    const done = () => list.latencies.every((v) => !Number.isNaN(v));
     await until(done, message.timeoutMs);
-    const latencies = [...list].filter((v) => !Number.isNaN(v));
-    send({ type: 'collected', progress: message.progress, latencies, missing: list.length - latencies.length, outOfOrder });
+    const latencies = [...list.latencies].filter((v) => !Number.isNaN(v));
+    const received = [...list.received].filter((v) => !Number.isNaN(v));
+    send({ type: 'collected', progress: message.progress, latencies, received, missing: list.latencies.length - latencies.length, outOfOrder });
   } else {
     for (const sub of subscribers) sub.socket.close(1000);
     await until(() => subscribers.every((s) => s.socket.readyState === WebSocket.CLOSED), 10_000);
