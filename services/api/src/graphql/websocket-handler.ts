@@ -6,6 +6,7 @@ import { authenticateConnection } from '../auth/graphql-auth.ts';
 import type { Caller } from '../request-scope.ts';
 import { getOperationAST } from 'graphql';
 import { SharedSubscriptionDelivery, type MaskErrors } from './shared-subscription-delivery.ts';
+import { keepAlive } from './socket-keep-alive.ts';
 import type { SubscriptionStream } from './subscription-stream.ts';
 import type { TasklaneYoga } from './yoga.ts';
 
@@ -59,7 +60,7 @@ async function subscribeShared(args: ExecutionArgs, mask: MaskErrors) {
  */
 export function makeGraphqlWsHandler(yoga: TasklaneYoga, app: AppContext) {
   const mask = yogaMasking(yoga);
-  return makeHandler<Record<string, unknown>, { caller: Caller }>({
+  const handler = makeHandler<Record<string, unknown>, { caller: Caller }>({
     onConnect: (ctx) => authenticateConnection(app, ctx),
     execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
     subscribe: (args) => subscribeShared(args, mask),
@@ -97,5 +98,10 @@ export function makeGraphqlWsHandler(yoga: TasklaneYoga, app: AppContext) {
         rootValue,
       } satisfies ExecutionArgs;
     },
-  });
+  }, 0);
+  // graphql-ws's own keep-alive is off (the 0 above): `keepAlive` does the same with less per ping.
+  return function withKeepAlive(this: ThisParameterType<typeof handler>, socket: WebSocket, request: Parameters<typeof handler>[1]): void {
+    keepAlive(socket);
+    handler.call(this, socket, request);
+  };
 }
