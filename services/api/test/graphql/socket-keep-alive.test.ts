@@ -1,28 +1,12 @@
-import type { AddressInfo } from 'node:net';
-import WebSocket, { WebSocketServer } from 'ws';
-import { afterEach, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
+import { expect, it, vi } from 'vitest';
 import { keepAlive } from '../../src/graphql/socket-keep-alive.ts';
+import { wsPairs } from './ws-pair.ts';
 
 const INTERVAL_MS = 40;
-const servers: WebSocketServer[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    for (const client of server.clients) client.terminate();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
-
+const pair = wsPairs();
 /** A server that keeps every socket alive at INTERVAL_MS, and a client; `autoPong: false` leaves pings unanswered. */
-async function connect(autoPong: boolean): Promise<{ serverSocket: WebSocket; client: WebSocket }> {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  servers.push(server);
-  server.on('connection', (socket) => keepAlive(socket, INTERVAL_MS));
-  await new Promise((resolve) => server.once('listening', resolve));
-  const serverSocket = new Promise<WebSocket>((resolve) => server.once('connection', resolve));
-  const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, { autoPong });
-  await new Promise((resolve, reject) => client.once('open', resolve).once('error', reject));
-  return { serverSocket: await serverSocket, client };
-}
+const connect = (autoPong: boolean) => pair({ client: { autoPong }, onConnection: (socket) => keepAlive(socket, INTERVAL_MS) });
 
 it('ends a socket whose peer leaves a ping unanswered until the next one', async () => {
   const { serverSocket, client } = await connect(false);

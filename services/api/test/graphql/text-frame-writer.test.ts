@@ -1,26 +1,11 @@
-import type { AddressInfo } from 'node:net';
-import WebSocket, { WebSocketServer } from 'ws';
-import { afterEach, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { expect, it } from 'vitest';
 import { TextMessageWriter } from '../../src/graphql/text-frame-writer.ts';
+import { wsPairs } from './ws-pair.ts';
 
-const servers: WebSocketServer[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    for (const client of server.clients) client.terminate();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
-
-/** A `ws` server and a connected client; resolves with the server's socket and the client. */
-async function connect(perMessageDeflate: boolean): Promise<{ serverSocket: WebSocket; client: WebSocket }> {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate });
-  servers.push(server);
-  await new Promise((resolve) => server.once('listening', resolve));
-  const serverSocket = new Promise<WebSocket>((resolve) => server.once('connection', resolve));
-  const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, { perMessageDeflate });
-  await new Promise((resolve, reject) => client.once('open', resolve).once('error', reject));
-  return { serverSocket: await serverSocket, client };
-}
+const pair = wsPairs();
+/** A connected server socket and client, with compression offered on both sides or on neither. */
+const connect = (perMessageDeflate: boolean) => pair({ server: { perMessageDeflate }, client: { perMessageDeflate } });
 
 /** Collects the next `count` messages the client receives, as text, failing on a binary one. */
 function receive(client: WebSocket, count: number): Promise<string[]> {
