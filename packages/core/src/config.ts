@@ -60,6 +60,13 @@ export interface Config {
   leaseSeconds: number;
   /** How long a stopping worker lets running tasks finish before it releases them to pending. */
   shutdownGraceSeconds: number;
+  /**
+   * How often the API shows life on an idle subscription (`KEEPALIVE_SECONDS`): a ping on each
+   * WebSocket (GraphQL and `/ws/tasks`), whose peer is let go when it has not answered by the
+   * next, and a comment on each SSE stream. Keeps proxies from closing idle subscriptions, and
+   * frees the subscription slots of clients that vanished without closing. @default 15
+   */
+  keepAliveSeconds: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
   taskRetentionHours: number;
@@ -261,6 +268,7 @@ export function loadConfig(env: Env = process.env): Config {
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 10, 1, 10_000),
     leaseSeconds: integer(env, 'LEASE_SECONDS', 30, 2, 3600),
     shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 20, 0, 3600),
+    keepAliveSeconds: integer(env, 'KEEPALIVE_SECONDS', 15, 1, 3600),
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'silent'], 'info'),
     logFormat: oneOf<LogFormat>(env, 'LOG_FORMAT', ['auto', 'pretty', 'json'], 'auto'),
     taskRetentionHours: positiveNumber(env, 'TASK_RETENTION_HOURS', 24),

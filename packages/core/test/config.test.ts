@@ -76,4 +76,11 @@ describe('task time limits', () => {
     expect(() => loadConfig({ THUMBNAIL_TIMEOUT_SECONDS: '604801' })).toThrow(/THUMBNAIL_TIMEOUT_SECONDS.*up to 604800/);
     expect(() => loadConfig({ 'BAD-KIND_TIMEOUT_SECONDS': '5' })).toThrow(/a kind name of letters, digits and _ before _TIMEOUT_SECONDS/);
   });
+
+  it('reads KEEPALIVE_SECONDS as whole seconds from 1, 15 when unset', () => {
+    expect(loadConfig({}).keepAliveSeconds).toBe(15);
+    expect(loadConfig({ KEEPALIVE_SECONDS: '60' }).keepAliveSeconds).toBe(60);
+    expect(() => loadConfig({ KEEPALIVE_SECONDS: '0' })).toThrow(/KEEPALIVE_SECONDS.*a whole number from 1 to 3600/);
+    expect(() => loadConfig({ KEEPALIVE_SECONDS: '1.5' })).toThrow(/KEEPALIVE_SECONDS/);
+  });
 });

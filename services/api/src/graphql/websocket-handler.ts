@@ -6,7 +6,7 @@ import { authenticateConnection } from '../auth/graphql-auth.ts';
 import type { Caller } from '../request-scope.ts';
 import { getOperationAST } from 'graphql';
 import { SharedSubscriptionDelivery, type MaskErrors } from './shared-subscription-delivery.ts';
-import { keepAlive } from './socket-keep-alive.ts';
+import { keepAlive } from '../socket-keep-alive.ts';
 import type { SubscriptionStream } from './subscription-stream.ts';
 import type { TasklaneYoga } from './yoga.ts';
 
@@ -100,8 +100,9 @@ export function makeGraphqlWsHandler(yoga: TasklaneYoga, app: AppContext) {
     },
   }, 0);
   // graphql-ws's own keep-alive is off (the 0 above): `keepAlive` does the same with less per ping.
+  const intervalMs = app.config.keepAliveSeconds * 1000;
   return function withKeepAlive(this: ThisParameterType<typeof handler>, socket: WebSocket, request: Parameters<typeof handler>[1]): void {
-    keepAlive(socket);
+    keepAlive(socket, intervalMs);
     handler.call(this, socket, request);
   };
 }

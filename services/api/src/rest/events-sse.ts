@@ -7,11 +7,6 @@ import { HttpProblem } from './problem.ts';
 import { eventsViewParameter, taskEventsOperation } from './push-contract.ts';
 import { contract } from './route-contract.ts';
 
-export interface TaskEventsOptions {
-  /** Interval of the `: keep-alive` comment that keeps proxies from closing an idle stream. @default 15000 */
-  keepAliveMs?: number;
-}
-
 /**
  * `Last-Event-ID` names the last version the client saw: `7`, or `7.42` for a queue push of version
  * 7 (see {@link eventOf}); anything else is treated as absent.
@@ -44,7 +39,9 @@ async function eventOf(ctx: AppContext, task: Task, full: boolean): Promise<stri
   return `event: task\nid: ${id}\ndata: ${JSON.stringify(fullTaskBody(task, place, attempts))}\n\n`;
 }
 
-export function registerTaskEvents(api: FastifyInstance, ctx: AppContext, { keepAliveMs = 15_000 }: TaskEventsOptions = {}): void {
+export function registerTaskEvents(api: FastifyInstance, ctx: AppContext): void {
+  // The `: keep-alive` comment keeps proxies from closing an idle stream (`KEEPALIVE_SECONDS`).
+  const keepAliveMs = ctx.config.keepAliveSeconds * 1000;
   const options = contract(taskEventsOperation, { corsRequestHeaders: ['last-event-id'] });
   const views: readonly (string | undefined)[] = eventsViewParameter.schema.enum;
   api.get<{ Params: { task_id: string }; Querystring: { view?: string } }>('/v1/tasks/:task_id/events', options, async (request, reply) => {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { TaskNotFoundError, isTaskId } from '@tasklane/core';
 import type { AppContext } from '../app-context.ts';
 import { authenticateSocket } from '../auth/socket-auth.ts';
+import { keepAlive } from '../socket-keep-alive.ts';
 import { RateLimitedError } from '../rate-limit/rate-limited-error.ts';
 import { fitCloseReason, SocketClose, taskBodyJson } from '@tasklane/core';
 
@@ -15,6 +16,9 @@ export function registerTaskSocket(app: FastifyInstance, ctx: AppContext): void 
     const id = request.params.task_id;
     const controller = new AbortController();
     socket.once('close', () => controller.abort());
+    // A task may run for an hour without a change: pings keep proxies from closing the socket, and
+    // a client that vanished is let go with its subscription slot.
+    keepAlive(socket, ctx.config.keepAliveSeconds * 1000);
     void (async () => {
       let release: (() => void) | undefined;
       try {

@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { expect, it, vi } from 'vitest';
-import { keepAlive } from '../../src/graphql/socket-keep-alive.ts';
-import { wsPairs } from './ws-pair.ts';
+import { keepAlive } from '../src/socket-keep-alive.ts';
+import { wsPairs } from './graphql/ws-pair.ts';
 
 const INTERVAL_MS = 40;
 const pair = wsPairs();
