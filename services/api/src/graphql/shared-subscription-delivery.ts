@@ -127,10 +127,23 @@ export class SharedSubscriptionDelivery implements AsyncGenerator<never, void, u
   private async sendPulled(event: object, shared = true): Promise<void> {
     let payload = shared ? payloadFor(event, this.shareKey, this.args, this.mask) : execution(event, this.args, this.mask);
     if (payload instanceof Promise) payload = await payload;
+    const ready = payload;
+    await new Promise<void>((resolve) => this.write(ready, resolve) && resolve());
+  }
+
+  /**
+   * Sends `payload` (nothing once stopped or closed); false when the reader is slow, and then
+   * `drained` is called once this message has gone out.
+   */
+  private write(payload: Buffer, drained: () => void): boolean {
     const writer = this.writer;
-    if (this.stopped || !writer.open) return;
-    if (writer.bufferedAmount < SLOW_SOCKET_BYTES) writer.send(payload);
-    else await new Promise<void>((resolve) => writer.send(payload, resolve));
+    if (this.stopped || !writer.open) return true;
+    if (writer.bufferedAmount < SLOW_SOCKET_BYTES) {
+      writer.send(payload);
+      return true;
+    }
+    writer.send(payload, drained);
+    return false;
   }
 
   /** Resolves when the source ended (rejects with its error), or undefined if it cannot push. */
@@ -139,17 +152,8 @@ export class SharedSubscriptionDelivery implements AsyncGenerator<never, void, u
     const ended = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))));
     /** A payload still being executed asynchronously: later events wait behind it. */
     let pending: Promise<void> | undefined;
-    const writer = this.writer;
-    const send = (payload: Buffer): boolean => {
-      if (this.stopped || !writer.open) return true;
-      if (writer.bufferedAmount < SLOW_SOCKET_BYTES) {
-        writer.send(payload);
-        return true;
-      }
-      // A slow reader: the source keeps only the newest state until this one has drained.
-      writer.send(payload, () => resume?.());
-      return false;
-    };
+    // A slow reader: the source keeps only the newest state until this one has drained.
+    const send = (payload: Buffer): boolean => this.write(payload, () => resume?.());
     // `resume` is only called back asynchronously (a drained send, an async payload), after this assignment.
     const resume: (() => void) | undefined = this.source.pushTo({
       next: (event) => {
