@@ -3,12 +3,14 @@ import { Kysely, PostgresDialect } from 'kysely';
 import type { Database } from './schema.ts';
 import { KeepingPool } from './keeping-pool.ts';
 import { configureStatements, type StatementSettings } from './statements.ts';
+import { parseTimestamptz, TIMESTAMPTZ_OID } from './timestamptz.ts';
 
 // int8 (version, counts) as a JS number: versions and counts stay far below 2^53.
 const INT8_OID = 20;
 const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === INT8_OID) return (value: string) => Number(value);
+    if (oid === TIMESTAMPTZ_OID && format !== 'binary') return parseTimestamptz;
     return pg.types.getTypeParser(oid, format ?? 'text');
   },
 };
