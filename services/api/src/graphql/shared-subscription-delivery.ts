@@ -51,7 +51,30 @@ function execution(event: object, args: ExecutionArgs, mask: MaskErrors): Buffer
   return result.errors?.length ? standard() : serialise(result, mask);
 }
 
+/**
+ * The last payload looked up: the feed hands one event to all of a task's subscribers in a row,
+ * so most lookups are for the same event and key as the one before, and skip both maps. Held
+ * until the current job ends only, so that it keeps no event alive after its subscribers left.
+ */
+let last: { event: object; shareKey: string; payload: Buffer | Promise<Buffer> } | undefined;
+let forgetting = false;
+const forget = () => {
+  last = undefined;
+  forgetting = false;
+};
+
 function payloadFor(event: object, shareKey: string, args: ExecutionArgs, mask: MaskErrors): Buffer | Promise<Buffer> {
+  if (last !== undefined && last.event === event && last.shareKey === shareKey) return last.payload;
+  const payload = cachedPayload(event, shareKey, args, mask);
+  last = { event, shareKey, payload };
+  if (!forgetting) {
+    forgetting = true;
+    queueMicrotask(forget);
+  }
+  return payload;
+}
+
+function cachedPayload(event: object, shareKey: string, args: ExecutionArgs, mask: MaskErrors): Buffer | Promise<Buffer> {
   let byKey = payloads.get(event);
   if (!byKey) payloads.set(event, (byKey = new Map()));
   let payload = byKey.get(shareKey);

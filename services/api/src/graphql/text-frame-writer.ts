@@ -77,9 +77,10 @@ export class TextMessageWriter {
     const header = raw ? headerLength(length) : 0;
     const message = Buffer.allocUnsafe(header + length);
     if (raw) writeHeader(message, length);
-    this.prefix.copy(message, header);
-    payload.copy(message, header + this.prefix.length);
-    this.suffix.copy(message, header + this.prefix.length + payload.length);
+    // TypedArray `set`, not Buffer `copy`: no argument checks, half the time for these few bytes.
+    message.set(this.prefix, header);
+    message.set(payload, header + this.prefix.length);
+    message.set(this.suffix, header + this.prefix.length + payload.length);
     if (raw) raw.write(message, written && (() => written()));
     else this.socket.send(message, { binary: false }, written && (() => written()));
   }
