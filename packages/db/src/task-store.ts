@@ -27,6 +27,7 @@ import { announce, type ChangeListener, type ChangePublishing } from './change-p
 import type { KindCheck } from './kind-registry.ts';
 import { runStatement } from './statements.ts';
 import { MESSAGE_SQL } from './status-message-sql.ts';
+import { submitStatement, type InsertedBatch, type PreparedTask } from './submit-statement.ts';
 
 export interface SubmitResult {
   task: Task;
@@ -88,42 +89,6 @@ export interface TaskStoreOptions extends ChangePublishing {
 }
 
 const GET_BY_ID = 'select * from tasklane.tasks where id = $1';
-
-interface InsertedBatch {
-  /** The ids of the tasks with an idempotency key that were inserted. */
-  keyed_ids: string[];
-  now_ms: number;
-  created_ms: number;
-}
-
-interface PreparedTask {
-  id: string;
-  kind: string;
-  service: string | null;
-  owner: string;
-  /** The input as JSON text. */
-  input: string;
-  priority: number;
-  run_at: string | null;
-  max_attempts: number;
-  idempotency_key: string | null;
-  request_hash: string | null;
-  /** The webhook as JSON text, or null. */
-  webhook: string | null;
-  /** As JSON text; null when none. */
-  metadata: string | null;
-  trace_parent: string | null;
-}
-
-/**
- * A column of a batch insert: the one value every task has, or (`value` null) one per task. The
- * statement reads `coalesce(each, value)`, so a per-task null stays null.
- */
-function byColumn<K extends keyof PreparedTask>(prepared: readonly PreparedTask[], key: K): { value: PreparedTask[K] | null; each: PreparedTask[K][] | null } {
-  const first = prepared[0]![key];
-  for (const p of prepared) if (p[key] !== first) return { value: null, each: prepared.map((q) => q[key]) };
-  return { value: first, each: null };
-}
 
 /** A task just inserted, as the table now holds it (the defaults of 0001's columns). */
 function newTask(p: PreparedTask, row: InsertedBatch): Task {
@@ -226,83 +191,7 @@ export class TaskStore {
         }
       }
     }
-    // One array per column (measured faster than one jsonb document of records). A column with
-    // the same value for every task (the owner always; the kind, defaults and nulls mostly) goes
-    // as that one value and a null array, which unnest pads with nulls: each array element costs
-    // an escape here and a parse there. Only what the database decides comes back: the
-    // statement's clock, and which of the tasks with an idempotency key went in (a repeated key
-    // does not; every other task always does).
-    const kind = byColumn(prepared, 'kind');
-    const service = byColumn(prepared, 'service');
-    const priority = byColumn(prepared, 'priority');
-    const runAt = byColumn(prepared, 'run_at');
-    const maxAttempts = byColumn(prepared, 'max_attempts');
-    const key = byColumn(prepared, 'idempotency_key');
-    const hash = byColumn(prepared, 'request_hash');
-    const webhook = byColumn(prepared, 'webhook');
-    const metadata = byColumn(prepared, 'metadata');
-    const traceParent = byColumn(prepared, 'trace_parent');
-    // Named: a single submit is mostly this statement's parse and plan, which a prepared one skips.
-    const { rows } = await runStatement<InsertedBatch>(this.pool, {
-      name: 'tasklane_submit',
-      text: `with x as (
-         select x.id, x.input, coalesce(x.kind, $4) as kind, coalesce(x.service, $6) as service,
-                coalesce(x.priority, $8) as priority, coalesce(x.run_at, $10, now()) as run_at,
-                coalesce(x.max_attempts, $12) as max_attempts, coalesce(x.idempotency_key, $14) as idempotency_key,
-                coalesce(x.request_hash, $16) as request_hash, coalesce(x.webhook, $18)::jsonb as webhook,
-                coalesce(x.metadata, $20)::jsonb as metadata, coalesce(x.trace_parent, $22) as trace_parent, x.ord
-         from unnest($1::text[], $2::text[], $5::text[], $7::text[], $9::int[], $11::timestamptz[], $13::int[], $15::text[], $17::text[],
-                     $19::text[], $21::text[], $23::text[])
-                with ordinality as x(id, input, kind, service, priority, run_at, max_attempts, idempotency_key, request_hash, webhook,
-                                     metadata, trace_parent, ord)
-       ), due as (
-         -- Due tasks go straight into the ready queue after the owner's last one (0008's fair order);
-         -- later ones are ranked by a claim when due.
-         select x.id, g.base + row_number() over (partition by x.kind, x.priority order by x.ord) - 1 as fair_rank
-         from x join (
-           select kind, priority, tasklane.fair_rank_base(kind, $3::text, priority) as base
-           from x where run_at <= now() group by kind, priority
-         ) g using (kind, priority)
-         where x.run_at <= now()
-       ), inserted as (
-         insert into tasklane.tasks
-           (id, kind, service, owner, status, message, input, priority, run_at, max_attempts, idempotency_key, request_hash,
-            webhook, metadata, trace_parent, fair_rank)
-         select x.id, x.kind, x.service, $3::text, 'pending', ${MESSAGE_SQL.pending}, x.input::jsonb, x.priority, x.run_at,
-                x.max_attempts, x.idempotency_key, x.request_hash, x.webhook, x.metadata, x.trace_parent, due.fair_rank
-         from x left join due using (id)
-         on conflict (owner, idempotency_key) where idempotency_key is not null do nothing
-         returning id, idempotency_key
-       )
-       select array(select id from inserted where idempotency_key is not null) as keyed_ids,
-              (extract(epoch from now()) * 1000)::float8 as now_ms,
-              (extract(epoch from now()::timestamptz(3)) * 1000)::float8 as created_ms`,
-      values: [
-        prepared.map((p) => p.id),
-        prepared.map((p) => p.input),
-        owner,
-        kind.value,
-        kind.each,
-        service.value,
-        service.each,
-        priority.value,
-        priority.each,
-        runAt.value,
-        runAt.each,
-        maxAttempts.value,
-        maxAttempts.each,
-        key.value,
-        key.each,
-        hash.value,
-        hash.each,
-        webhook.value,
-        webhook.each,
-        metadata.value,
-        metadata.each,
-        traceParent.value,
-        traceParent.each,
-      ],
-    });
+    const { rows } = await runStatement<InsertedBatch>(this.pool, submitStatement(owner, prepared));
     const batch = rows[0]!;
     const keyedInserted = new Set(batch.keyed_ids);
     const wentIn = (p: PreparedTask) => p.idempotency_key === null || keyedInserted.has(p.id);
