@@ -54,4 +54,22 @@ describe('task id encoding', () => {
     const ids = new Set(Array.from({ length: 10_000 }, () => newTaskId('image', 1)));
     expect(ids.size).toBe(10_000);
   });
+
+  it('sorts the ids made in one millisecond in the order they were made, and the next millisecond after them', () => {
+    for (let run = 0; run < 50; run++) {
+      const made = [
+        ...Array.from({ length: 2000 }, () => newTaskId('image', 1_768_127_400_000 + run * 2)),
+        ...Array.from({ length: 10 }, () => newTaskId('image', 1_768_127_400_001 + run * 2)),
+      ];
+      expect([...made].sort()).toEqual(made);
+    }
+  });
+
+  it('keeps the time and the shape of an id whatever the counter', () => {
+    const ids = Array.from({ length: 5000 }, () => newTaskId('video', 1_768_127_400_000));
+    for (const id of ids) {
+      expect(isTaskId(id)).toBe(true);
+      expect(id.slice(4, 14)).toBe(ids[0]!.slice(4, 14));
+    }
+  });
 });

@@ -90,3 +90,14 @@ describe('the list order table', () => {
     expect(await listed(kind)).toEqual([task.id]);
   });
 });
+
+describe('the order of one batch', () => {
+  it('lists a bulk submit in submission order, and newest first in reverse, though its tasks share one created_at', async () => {
+    const kind = freshKind();
+    const submitted = (await store.submitMany(Array.from({ length: 500 }, (_, i) => ({ kind, input: { i } })))).map((r) => r.task.id);
+    const { rows } = await pool.query<{ n: number }>('select count(distinct created_at)::int as n from tasklane.tasks where id = any($1::text[])', [submitted]);
+    expect(rows[0]!.n).toBe(1);
+    expect((await store.list({ kind: [kind], limit: 500 })).tasks.map((t) => t.id)).toEqual(submitted);
+    expect((await store.list({ kind: [kind], limit: 500, order: 'desc' })).tasks.map((t) => t.id)).toEqual([...submitted].reverse());
+  });
+});
