@@ -90,7 +90,8 @@ async function openSubscribers(clients: ClientProcess[], url: string, ids: strin
  * stamp when the round's request arrives) to receipt in the subscriber process, same machine
  * clock; from the row's `updated_at` (the UPDATE's start) it is kept for the record. RSS is read
  * from /proc for the API process.
- * `BENCH_FANOUT_CPU_PROF=<dir>` writes a CPU profile of the API process there.
+ * `BENCH_FANOUT_CPU_PROF=<dir>` writes a CPU profile of the API process there;
+ * `BENCH_FANOUT_NODE_FLAGS` adds Node flags to the API process (space-separated).
  */
 export const fanout: Scenario = async (ctx, result) => {
   const missing = apiMainMissing();
@@ -120,6 +121,7 @@ export const fanout: Scenario = async (ctx, result) => {
     api = await startServerProcess(API_MAIN, apiEnv, '/api/v1/openapi.json', [
       '--inspect=127.0.0.1:0',
       ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+      ...(process.env.BENCH_FANOUT_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
     ]);
     const inspectorUrl = api.inspectorUrl();
     if (!inspectorUrl) throw new Error('the API process printed no inspector URL');
