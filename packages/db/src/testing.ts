@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
-import { createClient } from './connect.ts';
+import type pg from 'pg';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { createClient, createPool } from './connect.ts';
 import { withDatabase } from './database-url.ts';
 
 declare module 'vitest' {
@@ -43,6 +44,41 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       } finally {
         await client.end();
       }
+    },
+  };
+}
+
+/** What {@link useTestPool} gives a test file, set once its `beforeAll` has run. */
+export interface TestPool {
+  readonly pool: pg.Pool;
+  readonly database: TestDatabase;
+}
+
+/**
+ * A database of this test file's own (see {@link createTestDatabase}) and a `createPool` pool on
+ * it, made before the file's tests and dropped after them: call at the top of the file.
+ */
+export function useTestPool({ max }: { max?: number } = {}): TestPool {
+  let state: { pool: pg.Pool; database: TestDatabase } | undefined;
+  const ready = () => {
+    if (!state) throw new Error('useTestPool: read the pool inside a test or hook, after its beforeAll ran');
+    return state;
+  };
+  beforeAll(async () => {
+    const database = await createTestDatabase();
+    state = { database, pool: createPool({ connectionString: database.url, ...(max === undefined ? {} : { max }) }) };
+  });
+  afterAll(async () => {
+    if (!state) return;
+    await state.pool.end();
+    await state.database.drop();
+  });
+  return {
+    get pool() {
+      return ready().pool;
+    },
+    get database() {
+      return ready().database;
     },
   };
 }

@@ -1,24 +1,12 @@
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool } from '../src/index.ts';
+import { describe, expect, it } from 'vitest';
 import { jsonTextArray } from '../src/json-text-array.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+import { useTestPool } from '../src/testing.ts';
 
-let database: TestDatabase;
-let pool: pg.Pool;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  pool = createPool({ connectionString: database.url, max: 1 });
-});
-afterAll(async () => {
-  await pool.end();
-  await database.drop();
-});
+const db = useTestPool({ max: 1 });
 
 /** What Postgres reads the literal as, element by element. */
 async function parsed(literal: string): Promise<string[]> {
-  const { rows } = await pool.query<{ items: string[] }>('select $1::text[] as items', [literal]);
+  const { rows } = await db.pool.query<{ items: string[] }>('select $1::text[] as items', [literal]);
   return rows[0]!.items;
 }
 
@@ -38,7 +26,7 @@ describe('jsonTextArray', () => {
     const read = await parsed(jsonTextArray(texts));
     expect(read).toEqual(texts);
     // And back to the values, as the submit statement's ::jsonb does.
-    const { rows } = await pool.query<{ values: unknown[] }>('select array(select x::jsonb from unnest($1::text[]) x) as values', [jsonTextArray(texts)]);
+    const { rows } = await db.pool.query<{ values: unknown[] }>('select array(select x::jsonb from unnest($1::text[]) x) as values', [jsonTextArray(texts)]);
     expect(rows[0]!.values).toEqual(values);
     // A lone surrogate, which JSON.stringify writes as an escape (jsonb refuses it; text keeps it).
     const lone = JSON.stringify({ lone: '\ud800' });

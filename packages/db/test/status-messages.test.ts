@@ -1,26 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { STATUS_MESSAGES } from '@tasklane/core';
-import { createPool, TaskStore, WorkerStore } from '../src/index.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+import { TaskStore, WorkerStore } from '../src/index.ts';
+import { useTestPool } from '../src/testing.ts';
 
-let database: TestDatabase;
-let pool: ReturnType<typeof createPool>;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  pool = createPool({ connectionString: database.url, max: 2 });
-});
-afterAll(async () => {
-  await pool.end();
-  await database.drop();
-});
+const db = useTestPool({ max: 2 });
 
 const UNCAPPED = { total: 100, perKind: {} };
 
 describe('the message each transition stores', () => {
   it("is the status's entry in STATUS_MESSAGES, in the row and in what the store answers", async () => {
-    const store = new TaskStore(pool);
-    const worker = new WorkerStore(pool, { workerId: 'messages', leaseSeconds: 30 });
+    const store = new TaskStore(db.pool);
+    const worker = new WorkerStore(db.pool, { workerId: 'messages', leaseSeconds: 30 });
     const { task: submitted } = await store.submit({ kind: 'video' });
     expect(submitted.message).toBe(STATUS_MESSAGES.pending);
     expect((await store.get(submitted.id))?.message).toBe(STATUS_MESSAGES.pending);

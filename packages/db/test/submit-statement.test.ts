@@ -1,20 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, TaskStore } from '../src/index.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TaskStore } from '../src/index.ts';
+import { useTestPool } from '../src/testing.ts';
 
-let database: TestDatabase;
-let pool: ReturnType<typeof createPool>;
+// One connection: the statements it prepared are the ones this file's submits ran.
+const db = useTestPool({ max: 1 });
 let store: TaskStore;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  // One connection: the statements it prepared are the ones this file's submits ran.
-  pool = createPool({ connectionString: database.url, max: 1 });
-  store = new TaskStore(pool);
-});
-afterAll(async () => {
-  await pool.end();
-  await database.drop();
+beforeAll(() => {
+  store = new TaskStore(db.pool);
 });
 
 interface Row {
@@ -25,7 +18,7 @@ interface Row {
 }
 
 async function rows(ids: string[]): Promise<Row[]> {
-  const { rows } = await pool.query<Row>('select * from tasklane.tasks where id = any($1) order by array_position($1, id)', [ids]);
+  const { rows } = await db.pool.query<Row>('select * from tasklane.tasks where id = any($1) order by array_position($1, id)', [ids]);
   return rows;
 }
 
@@ -35,7 +28,7 @@ function decided({ id: _id, idempotency_key: _key, request_hash: _hash, created_
 }
 
 async function prepared(): Promise<string[]> {
-  const { rows } = await pool.query<{ statement: string }>('select statement from pg_prepared_statements');
+  const { rows } = await db.pool.query<{ statement: string }>('select statement from pg_prepared_statements');
   return rows.map((r) => r.statement);
 }
 

@@ -1,7 +1,6 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool } from '../src/index.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestPool } from '../src/testing.ts';
 import { parseTimestamptz, readIsoTimestamptz, TIMESTAMPTZ_OID } from '../src/timestamptz.ts';
 
 const postgresDate = pg.types.getTypeParser(TIMESTAMPTZ_OID, 'text') as (text: string) => Date | number | null;
@@ -77,17 +76,7 @@ describe('parseTimestamptz', () => {
 });
 
 describe('timestamptz read through createPool', () => {
-  let database: TestDatabase;
-  let pool: pg.Pool;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    pool = createPool({ connectionString: database.url, max: 1 });
-  });
-  afterAll(async () => {
-    await pool.end();
-    await database.drop();
-  });
+  const db = useTestPool({ max: 1 });
 
   it('gives the instant Postgres holds in every session time zone, old offsets and BC included', async () => {
     const instants = [
@@ -101,8 +90,8 @@ describe('timestamptz read through createPool', () => {
       '9999-12-31 23:59:59.999999+00',
     ];
     for (const zone of ['UTC', 'America/St_Johns', 'Asia/Kathmandu', 'Europe/Amsterdam', 'Pacific/Kiritimati', 'America/Adak']) {
-      await pool.query(`set timezone = '${zone}'`);
-      const { rows } = await pool.query<{ at: Date; text: string; ms: string }>(
+      await db.pool.query(`set timezone = '${zone}'`);
+      const { rows } = await db.pool.query<{ at: Date; text: string; ms: string }>(
         `select t as at, t::text as text, floor(extract(epoch from t) * 1000)::text as ms
          from unnest($1::timestamptz[]) as t`,
         [instants],
@@ -112,7 +101,7 @@ describe('timestamptz read through createPool', () => {
   });
 
   it('keeps infinity as postgres-date gives it', async () => {
-    const { rows } = await pool.query<{ up: number; down: number }>(`select 'infinity'::timestamptz as up, '-infinity'::timestamptz as down`);
+    const { rows } = await db.pool.query<{ up: number; down: number }>(`select 'infinity'::timestamptz as up, '-infinity'::timestamptz as down`);
     expect(rows[0]).toEqual({ up: Infinity, down: -Infinity });
   });
 });
