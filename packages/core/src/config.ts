@@ -2,6 +2,7 @@ import { ConfigError } from './errors.ts';
 import { readHardening, type HardeningSettings } from './hardening-config.ts';
 import { readWebhookSettings, type WebhookSettings } from './webhook-config.ts';
 import { isValidKind } from './ids.ts';
+import { OTLP_PROTOCOLS, type OtlpProtocol } from './tracing.ts';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
 /** `auto`: readable lines on a terminal, JSON lines otherwise. */
@@ -67,6 +68,8 @@ export interface Config {
    * frees the subscription slots of clients that vanished without closing. @default 15
    */
   keepAliveSeconds: number;
+  /** How traces are encoded when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (see {@link otlpProtocol}). */
+  otlpProtocol: OtlpProtocol;
   logLevel: LogLevel;
   logFormat: LogFormat;
   taskRetentionHours: number;
@@ -251,6 +254,21 @@ function storageBackend(env: Env, databaseUrl: string | undefined): StorageBacke
  * Reads and validates the configuration. Throws a `ConfigError` whose message is one line naming
  * the variable, its value and what is allowed; processes print it and exit.
  */
+/**
+ * The protocol the standard variables ask traces to go in: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`,
+ * else `OTEL_EXPORTER_OTLP_PROTOCOL`, else `http/protobuf`, the OpenTelemetry specification's
+ * default. `grpc` is refused by name: the exporters speak OTLP over HTTP only, and an endpoint on
+ * a collector's gRPC port would take none of it.
+ */
+export function otlpProtocol(env: Env = process.env): OtlpProtocol {
+  const name = read(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') === undefined ? 'OTEL_EXPORTER_OTLP_PROTOCOL' : 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL';
+  const raw = read(env, name);
+  if (raw?.toLowerCase() === 'grpc') {
+    throw new ConfigError(name, raw, `one of ${OTLP_PROTOCOLS.join(', ')} (gRPC is not supported: point OTEL_EXPORTER_OTLP_ENDPOINT at the collector's OTLP/HTTP port, 4318)`);
+  }
+  return oneOf<OtlpProtocol>(env, name, OTLP_PROTOCOLS, OTLP_PROTOCOLS[0]);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const eventBus = oneOf<EventBusKind>(env, 'EVENT_BUS', ['postgres', 'redis'], 'postgres');
@@ -269,6 +287,7 @@ export function loadConfig(env: Env = process.env): Config {
     leaseSeconds: integer(env, 'LEASE_SECONDS', 30, 2, 3600),
     shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 20, 0, 3600),
     keepAliveSeconds: integer(env, 'KEEPALIVE_SECONDS', 15, 1, 3600),
+    otlpProtocol: otlpProtocol(env),
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'silent'], 'info'),
     logFormat: oneOf<LogFormat>(env, 'LOG_FORMAT', ['auto', 'pretty', 'json'], 'auto'),
     taskRetentionHours: positiveNumber(env, 'TASK_RETENTION_HOURS', 24),

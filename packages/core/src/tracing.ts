@@ -17,3 +17,10 @@ export const TRACE_ATTRIBUTES = {
   aborted: 'tasklane.task.aborted',
   errorType: 'error.type',
 } as const;
+
+/**
+ * The OTLP encodings over HTTP that traces can be exported in (`OTEL_EXPORTER_OTLP_PROTOCOL`),
+ * the specification's default first. gRPC is not among them.
+ */
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];

@@ -83,4 +83,12 @@ describe('task time limits', () => {
     expect(() => loadConfig({ KEEPALIVE_SECONDS: '0' })).toThrow(/KEEPALIVE_SECONDS.*a whole number from 1 to 3600/);
     expect(() => loadConfig({ KEEPALIVE_SECONDS: '1.5' })).toThrow(/KEEPALIVE_SECONDS/);
   });
+
+  it('reads the OTLP protocol, protobuf when unset, the traces variable first, and refuses gRPC at start', () => {
+    expect(loadConfig({}).otlpProtocol).toBe('http/protobuf');
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).otlpProtocol).toBe('http/json');
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' }).otlpProtocol).toBe('http/protobuf');
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(ConfigError);
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL="grpc".*gRPC is not supported/);
+  });
 });

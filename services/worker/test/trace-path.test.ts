@@ -60,7 +60,8 @@ beforeAll(async () => {
   db = await createTestDatabase();
   receiver = await startReceiver();
   // Spans leave in batches; a short delay keeps the test from waiting on the default 5 s.
-  const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' };
+  // JSON, which this receiver reads; protobuf, the default, is checked in packages/telemetry.
+  const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100' };
   api = await startApiProcess({ databaseUrl: db.url, env: otel });
   worker = spawn(process.execPath, ['--import', TSX, WORKER_MAIN], {
     env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn', ...otel },
