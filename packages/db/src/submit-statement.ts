@@ -63,6 +63,8 @@ const BATCH_CLOCK = `(extract(epoch from now()) * 1000)::float8 as now_ms,
  * later ones are ranked by a claim when due.
  */
 export function submitStatement(owner: string, prepared: readonly PreparedTask[]): Statement {
+  // Both statements are named (prepared): a single submit is mostly the statement's parse and
+  // plan, which a prepared one skips.
   const kind = byColumn(prepared, 'kind');
   const service = byColumn(prepared, 'service');
   const priority = byColumn(prepared, 'priority');
@@ -81,6 +83,9 @@ export function submitStatement(owner: string, prepared: readonly PreparedTask[]
     // ranking per (kind, priority) below reduces to one base plus the position, and with no key
     // there is no conflict to look for (an ON CONFLICT insert writes one more WAL record per
     // row). The same rows as the general statement, for about an eighth less database time.
+    // The base is a materialized CTE: a plain subquery let the planner inline fair_rank_base
+    // into the insert's select list and run its two index probes per row (240 against 24 ms for
+    // 1,000 tasks).
     return {
       name: 'tasklane_submit_plain',
       text: `with base as materialized (
